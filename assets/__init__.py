@@ -1,0 +1,1 @@
+"""The asset graph, one subpackage per layer: raw -> ingest/staging -> marts -> reports."""

@@ -1,0 +1,1 @@
+"""Analytics over staging tables: pure Polars/DuckDB functions beside thin assets that write marts."""

@@ -1,0 +1,1 @@
+"""Altair reports that read marts only."""

@@ -1,0 +1,1 @@
+"""Dagster code location and plumbing (settings, config, warehouse, quality, CLI) for incident analytics."""

@@ -1,0 +1,18 @@
+"""The code location: every asset under assets/, its checks, jobs, the daily schedule and the raw sensor."""
+
+import dagster as dg
+
+import assets
+from pipelines.jobs import all_jobs
+from pipelines.resources import Workspace
+from pipelines.schedules import daily_schedule
+from pipelines.sensors import raw_files_sensor
+
+defs = dg.Definitions(
+    assets=dg.load_assets_from_package_module(assets),
+    asset_checks=dg.load_asset_checks_from_package_module(assets),
+    jobs=all_jobs,
+    schedules=[daily_schedule],
+    sensors=[raw_files_sensor],
+    resources={"workspace": Workspace.from_env()},
+)

@@ -1,0 +1,143 @@
+"""DuckDB warehouse access: short-lived connections, idempotent writes, quarantine.
+
+Writers parse first and connect last, so the file lock is held only for the write itself; a writer that
+finds the file locked by another process waits and retries instead of failing the step.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+SCHEMAS = ("staging", "marts", "quarantine")
+_TABLE = re.compile(r"^(staging|marts|quarantine)\.[a-z_][a-z0-9_]*$")
+
+REJECTED_SCHEMA = {
+    "source": pl.String,
+    "file": pl.String,
+    "record_no": pl.Int64,
+    "reason": pl.String,
+    "raw": pl.String,
+}
+
+
+def _checked(table: str) -> str:
+    # Table names are identifiers and cannot be bound as parameters, so they come only from code and
+    # must match this pattern; values always go through parameters.
+    if not _TABLE.match(table):
+        raise ValueError(f"not a warehouse table name: {table!r}")
+    return table
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False, lock_timeout_s: float = 120.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = Path(path)
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"{path}: warehouse not built yet (run `incidents run` or `incidents demo`)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + lock_timeout_s
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    try:
+        if not read_only:
+            for schema in SCHEMAS:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS quarantine.rejected_rows ("
+                "source VARCHAR, file VARCHAR, record_no BIGINT, reason VARCHAR, raw VARCHAR)"
+            )
+        yield con
+    finally:
+        con.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = _checked(table).split(".")
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
+    return con.sql(f"SELECT * FROM {_checked(table)}").pl()
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
+    """Atomically replace a whole table with `frame` (for tables rebuilt from every input)."""
+    con.register("_incoming", frame)
+    try:
+        con.execute("BEGIN")
+        con.execute(f"CREATE OR REPLACE TABLE {_checked(table)} AS SELECT * FROM _incoming")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_incoming")
+    return frame.height
+
+
+def replace_where(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, column: str, values: Sequence[object]
+) -> int:
+    """Delete rows whose `column` is in `values`, then insert `frame`, in one transaction.
+
+    This is how partitions are written: a rerun or a backfill replaces its own partitions and never
+    double counts. The table is created from `frame`'s schema on first write.
+    """
+    if not re.match(r"^[a-z_][a-z0-9_]*$", column):
+        raise ValueError(f"not a column name: {column!r}")
+    table = _checked(table)
+    con.register("_incoming", frame)
+    try:
+        con.execute("BEGIN")
+        if not table_exists(con, table):
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM _incoming LIMIT 0")
+        if values:
+            con.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT unnest(?))", [list(values)])
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_incoming")
+    return frame.height
+
+
+def write_rejects(
+    con: duckdb.DuckDBPyConnection, source: str, files: Sequence[str], rejects: pl.DataFrame
+) -> int:
+    """Replace the quarantined rows of `source` for `files` (so re-ingesting a file never duplicates)."""
+    rejects = rejects.select([pl.col(c).cast(t) for c, t in REJECTED_SCHEMA.items()])
+    con.register("_rejects", rejects)
+    try:
+        con.execute("BEGIN")
+        con.execute(
+            "DELETE FROM quarantine.rejected_rows WHERE source = ? AND file IN (SELECT unnest(?))",
+            [source, list(files)],
+        )
+        con.execute("INSERT INTO quarantine.rejected_rows BY NAME SELECT * FROM _rejects")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("_rejects")
+    return rejects.height
