@@ -1,0 +1,137 @@
+"""The `incidents` command: demo, run, fetch. Runs go through Dagster, so they show up in `dagster dev`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import threading
+import uuid
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pipelines.partitions import SCENARIO_END, SCENARIO_START
+from pipelines.settings import get_settings
+
+app = typer.Typer(help="Incident analytics for AI providers.", no_args_is_help=True, add_completion=False)
+console = Console()
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+INVOCATION_TAG = "incidents/invocation"
+
+
+def _instance():
+    """The persistent instance under $DAGSTER_HOME (default ./.dagster, seeded with ./dagster.yaml)."""
+    import dagster as dg
+
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(".dagster").resolve())))
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists() and Path("dagster.yaml").exists():
+        shutil.copy("dagster.yaml", home / "dagster.yaml")
+    return dg.DagsterInstance.get()
+
+
+def _main_job():
+    from pipelines.definitions import defs
+
+    return defs.resolve_job_def("main_job")
+
+
+def _parse_day(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{option} must be a date like 2026-03-02, got {text!r}") from None
+
+
+def _watch(instance, invocation: str, total_steps: int, done: threading.Event) -> None:
+    """Poll the run's event log and advance a progress bar per finished step (read-only: no Dagster logging)."""
+    from dagster import DagsterEventType, RunsFilter
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        task = progress.add_task("materialising", total=total_steps)
+        while not done.wait(0.5):
+            runs = instance.get_runs(RunsFilter(tags={INVOCATION_TAG: invocation}), limit=1)
+            if not runs:
+                continue
+            records = instance.get_records_for_run(runs[0].run_id, of_type={
+                DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE, DagsterEventType.STEP_SKIPPED}).records
+            latest = records[-1].event_log_entry.step_key if records else ""
+            progress.update(task, completed=len(records), description=f"materialising {latest or ''}".strip())
+        progress.update(task, completed=progress.tasks[0].completed)
+
+
+def run_range(start: dt.date, end: dt.date, in_process: bool = False) -> bool:
+    """Materialise every asset for the UTC days [start, end] as one Dagster run on the persistent instance."""
+    import dagster as dg
+
+    if end < start:
+        raise typer.BadParameter("--end must not be before --start")
+    instance = _instance()
+    invocation = uuid.uuid4().hex
+    tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), INVOCATION_TAG: invocation}
+    run_config = {"execution": {"config": {"in_process": {}}}} if in_process else {
+        "execution": {"config": {"multiprocess": {"max_concurrent": 2}}}}
+    steps = len(_main_job().get_all_node_defs()) if hasattr(_main_job(), "get_all_node_defs") else 0
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(instance, invocation, steps, done), daemon=True)
+    watcher.start()
+    try:
+        result = dg.execute_job(dg.reconstructable(_main_job), instance=instance, tags=tags, run_config=run_config)
+    finally:
+        done.set()
+        watcher.join()
+    failed = [e.step_key for e in result.all_events if e.is_step_failure]
+    if result.success:
+        console.print(f"[green]run {result.run_id} succeeded[/] ({start} .. {end})")
+    else:
+        console.print(f"[red]run {result.run_id} failed[/]: steps {', '.join(failed) or '(none)'}; see `make dev`")
+    return result.success
+
+
+@app.command()
+def run(
+    start: str = typer.Option(..., help="first UTC day, YYYY-MM-DD"),
+    end: str = typer.Option(..., help="last UTC day (inclusive), YYYY-MM-DD"),
+    in_process: bool = typer.Option(False, help="run every step in this process (no subprocess per step)"),
+) -> None:
+    """Materialise every asset (ingest, staging, marts, reports) for a UTC date range, through Dagster."""
+    ok = run_range(_parse_day(start, "--start"), _parse_day(end, "--end"), in_process=in_process)
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def demo(seed: int = typer.Option(2026, help="scenario seed"), scale: float = typer.Option(1.0, help="volume factor")) -> None:
+    """Build the bundled synthetic scenario into the data dir and run everything on it."""
+    from pipelines.scenario import generate
+
+    settings = get_settings()
+    with console.status(f"generating the bundled scenario into {settings.data_dir} ..."):
+        truth = generate(settings.data_dir, seed=seed, start=SCENARIO_START, end=SCENARIO_END, scale=scale)
+    console.print(f"scenario written ({SCENARIO_START} .. {SCENARIO_END}, seed {seed}): {truth.summary()}")
+    ok = run_range(dt.date.fromisoformat(SCENARIO_START), dt.date.fromisoformat(SCENARIO_END), in_process=True)
+    index = settings.reports_dir / "index.html"
+    if ok:
+        console.print(f"reports: {index}")
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def fetch() -> None:
+    """Pull live status pages and App Store charts over HTTP into raw/ (earlier snapshots are never touched)."""
+    from assets.ingest.fetch import fetch_all
+    from pipelines.config import load_providers
+
+    settings = get_settings()
+    report = fetch_all(settings, load_providers(settings.config_path))
+    for line in report.lines():
+        console.print(line)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+if __name__ == "__main__":
+    app()

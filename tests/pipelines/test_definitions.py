@@ -1,0 +1,60 @@
+import datetime as dt
+
+import dagster as dg
+
+from pipelines.definitions import defs
+from pipelines.sensors import new_file_run_requests
+
+
+def test_definitions_load_and_resolve_every_job_and_schedule():
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    assert {"raw/status_pages", "raw/request_logs", "raw/crowd_reports", "raw/app_rankings"} <= keys
+    job = defs.resolve_job_def("main_job")
+    assert job.partitions_def is not None
+    schedule = defs.resolve_schedule_def("daily_materialisation")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert defs.resolve_sensor_def("raw_files_sensor")
+
+
+def test_schedule_requests_yesterdays_partition():
+    schedule = defs.resolve_schedule_def("daily_materialisation")
+    tick = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.timezone.utc)
+    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+        requests = list(schedule.evaluate_tick(context).run_requests)
+    assert [r.partition_key for r in requests] == ["2026-03-02"]
+
+
+def _touch(path, text="x"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_sensor_requests_once_per_new_file_set(tmp_path):
+    raw = tmp_path / "raw"
+    days = {"2026-03-01", "2026-03-02"}
+    _touch(raw / "crowd_reports/2026-03-02/claude.csv")
+    first = new_file_run_requests(raw, days)
+    assert [r.partition_key for r in first] == ["2026-03-02"]
+    # the same files again: same run key, so Dagster will not launch a second run
+    assert [r.run_key for r in new_file_run_requests(raw, days)] == [first[0].run_key]
+    # a new file for the same day changes the key; a status snapshot maps to its stamp's day
+    _touch(raw / "request_logs/2026-03-02/gw.jsonl")
+    _touch(raw / "status_pages/anthropic/20260301T120000Z-incidents.json")
+    second = {r.partition_key: r.run_key for r in new_file_run_requests(raw, days)}
+    assert set(second) == {"2026-03-01", "2026-03-02"}
+    assert second["2026-03-02"] != first[0].run_key
+
+
+def test_sensor_dedups_through_dagster(tmp_path, monkeypatch):
+    raw = tmp_path / "data" / "raw"
+    _touch(raw / "crowd_reports/2026-03-02/claude.csv")
+    monkeypatch.setenv("INCIDENTS_DATA_DIR", str(tmp_path / "data"))
+    sensor = defs.resolve_sensor_def("raw_files_sensor")
+    from pipelines.resources import Workspace
+
+    workspace = Workspace(data_dir=str(tmp_path / "data"), reports_dir=str(tmp_path / "r"), config_path="x")
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance, resources={"workspace": workspace})
+        result = sensor.evaluate_tick(context)
+        assert [r.partition_key for r in result.run_requests] == ["2026-03-02"]
