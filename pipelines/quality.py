@@ -64,8 +64,11 @@ def validate(frame: pl.DataFrame, expectations: list[Expect]) -> list[dict]:
     gx, batch_definition = _batch_definition()
     if frame.height > MAX_VALIDATED_ROWS:
         frame = frame.gather_every(frame.height // MAX_VALIDATED_ROWS + 1)
+    # GX validates scalar columns; nested ones are flattened to text so the frame converts cleanly.
     frame = frame.with_columns(
-        [pl.col(c).cast(pl.String) for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.Struct))]
+        [pl.col(c).list.eval(pl.element().cast(pl.String)).list.join(", ") for c, t in frame.schema.items()
+         if isinstance(t, pl.List)]
+        + [pl.col(c).struct.json_encode() for c, t in frame.schema.items() if isinstance(t, pl.Struct)]
     )
     suite = gx.ExpectationSuite(name="suite")
     for expectation in expectations:

@@ -67,11 +67,11 @@ def connect(path: Path, read_only: bool = False, lock_timeout_s: float = 120.0) 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = _checked(table).split(".")
-    row = con.execute(
+    rows = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
         [schema, name],
-    ).fetchone()
-    return bool(row and row[0])
+    ).fetchall()
+    return bool(rows[0][0])
 
 
 def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
