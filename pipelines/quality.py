@@ -102,3 +102,7 @@ def check_result(check_name: str, frame: pl.DataFrame, expectations: list[Expect
             "failed": dg.MetadataValue.json(failed),
         },
     )
+
+
+def unique(column: str) -> Expect:
+    return Expect("ExpectColumnValuesToBeUnique", {"column": column})
