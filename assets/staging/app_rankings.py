@@ -1,0 +1,86 @@
+"""staging.app_ranks: daily App Store top-chart positions per country, with our providers' apps tagged."""
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+
+from assets import raw
+from assets.ingest.app_rankings import FEED_FORMATS, SOURCE, STAGING_SCHEMA, parse_app_days
+from assets.staging.crowd_reports import forget_day_rejects
+from pipelines.partitions import daily_partitions, single_run
+from pipelines.quality import between, check_result, has_columns, in_set, not_null, unique_together
+from pipelines.resources import Workspace
+from pipelines.warehouse import replace_where, write_rejects
+
+APP_RANKS_CHECK = "app_ranks_valid"
+TABLE = "staging.app_ranks"
+KEY = ["staging", "app_ranks"]
+
+
+@dg.asset(
+    key=KEY,
+    deps=[raw.app_rankings],
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    group_name="staging",
+    kinds={"duckdb", "polars"},
+    check_specs=[dg.AssetCheckSpec(APP_RANKS_CHECK, asset=KEY, blocking=True)],
+)
+def app_ranks(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
+    """Where each app stood in the App Store charts, per day, country and chart (a user-migration signal).
+
+    One row per accepted chart entry of raw/app_rankings/<day>/<country>-<chart>.json.
+    - partition_day, day: the raw folder's UTC day the chart was fetched on
+    - country: lower-case 2-letter store country; chart: chart slug from the file name (e.g. top-free)
+    - rank: position in the chart, 1 = top
+    - app_id: Apple app id; app_name, artist_name: as listed in the chart
+    - provider: our provider key when the app is one of the configured apps, else null
+    - feed_format: apple_rss_v2 or itunes_legacy; feed_updated (UTC) / feed_updated_text: the feed's stamp
+    - file, record_no: the source file under the data dir and the entry's position in it
+    """
+    days = list(context.partition_keys)
+    config = workspace.providers()
+    countries = [c.lower() for c in config.app_store.countries]
+    parsed = parse_app_days(workspace.settings.data_dir, days, config.provider_for_app_id(), countries)
+    if parsed.rows_in != parsed.rows_accepted + parsed.rows_quarantined:
+        raise RuntimeError(f"app ranks for {days[0]}..{days[-1]}: rows in != accepted + quarantined")
+    with workspace.warehouse() as con:
+        replace_where(con, TABLE, parsed.accepted, "partition_day", [dt.date.fromisoformat(d) for d in days])
+        forget_day_rejects(con, SOURCE, days)
+        write_rejects(con, SOURCE, parsed.files, parsed.rejects)
+    context.log.info(
+        f"app ranks {days[0]}..{days[-1]}: {parsed.rows_accepted} accepted, "
+        f"{parsed.rows_quarantined} quarantined from {len(parsed.files)} files"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "rows_in": parsed.rows_in,
+            "rows_accepted": parsed.rows_accepted,
+            "rows_quarantined": parsed.rows_quarantined,
+            "files": len(parsed.files),
+            "days": len(days),
+            "empty_feeds": dg.MetadataValue.json(parsed.empty_feeds),
+            "provider_apps_ranked": parsed.accepted.filter(pl.col("provider").is_not_null()).height,
+        },
+        check_results=[app_ranks_check(parsed.accepted, countries)],
+    )
+
+
+def app_ranks_check(accepted: pl.DataFrame, countries: list[str]) -> dg.AssetCheckResult:
+    """Blocking: every row has an app id and name, a rank >= 1, a configured country, one app per rank."""
+    return check_result(
+        APP_RANKS_CHECK,
+        accepted,
+        [
+            has_columns(*STAGING_SCHEMA),
+            not_null("app_id"),
+            not_null("app_name"),
+            not_null("country"),
+            not_null("chart"),
+            between("rank", 1, None),
+            in_set("country", countries),
+            in_set("feed_format", FEED_FORMATS),
+            unique_together("partition_day", "country", "chart", "rank"),
+        ],
+    )

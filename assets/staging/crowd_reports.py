@@ -1,0 +1,114 @@
+"""staging.crowd_reports: Downdetector-style user reports per time bucket, service and country, in UTC."""
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from assets import raw
+from assets.ingest.crowd_reports import SOURCE, STAGING_SCHEMA, configured_services, parse_crowd_days
+from pipelines.partitions import daily_partitions, single_run
+from pipelines.quality import between, check_result, has_columns, in_set, not_null
+from pipelines.resources import Workspace
+from pipelines.warehouse import replace_where, write_rejects
+
+CROWD_REPORTS_CHECK = "crowd_reports_valid"
+TABLE = "staging.crowd_reports"
+KEY = ["staging", "crowd_reports"]
+
+
+def forget_day_rejects(con: duckdb.DuckDBPyConnection, source: str, days: list[str]) -> None:
+    """Drop a source's quarantined rows for whole day folders, so a file removed since the last run
+    does not leave stale rejects behind (write_rejects only replaces the files it is given)."""
+    for day in days:
+        con.execute(
+            "DELETE FROM quarantine.rejected_rows WHERE source = ? AND starts_with(file, ?)",
+            [source, f"raw/{source}/{day}/"],
+        )
+
+
+@dg.asset(
+    key=KEY,
+    deps=[raw.crowd_reports],
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    group_name="staging",
+    kinds={"duckdb", "polars"},
+    check_specs=[dg.AssetCheckSpec(CROWD_REPORTS_CHECK, asset=KEY, blocking=True)],
+)
+def crowd_reports(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
+    """User problem reports per time bucket, service and country (Downdetector-style exports).
+
+    One row per accepted record of raw/crowd_reports/<day>/; refused records go to quarantine.rejected_rows.
+    - partition_day: the raw folder's UTC day (the partition the row is replaced with)
+    - ts: start of the time bucket, UTC; ts_text: the timestamp exactly as exported, with its own offset
+    - service: service name (configured spelling for our services, as exported for others)
+    - provider: our provider key for the service (null for other services)
+    - country: lower-case 2-letter country code (one of the configured countries)
+    - reports: user reports in the bucket (>= 0); baseline: the export's expected level (nullable)
+    - problem_type: lower-case kind of problem (login, app, website, api, ...; nullable)
+    - file, record_no: where the row came from (path under the data dir, 1-based data row / line)
+    """
+    days = list(context.partition_keys)
+    config = workspace.providers()
+    countries = [c.lower() for c in config.app_store.countries]
+    parsed = parse_crowd_days(
+        workspace.settings.data_dir,
+        days,
+        configured_services(config),
+        countries,
+        dt.datetime.now(dt.UTC),
+    )
+    if parsed.rows_in != parsed.rows_accepted + parsed.rows_quarantined:
+        raise RuntimeError(f"crowd reports for {days[0]}..{days[-1]}: rows in != accepted + quarantined")
+    with workspace.warehouse() as con:
+        replace_where(con, TABLE, parsed.accepted, "partition_day", [dt.date.fromisoformat(d) for d in days])
+        forget_day_rejects(con, SOURCE, days)
+        write_rejects(con, SOURCE, parsed.files, parsed.rejects)
+    context.log.info(
+        f"crowd reports {days[0]}..{days[-1]}: {parsed.rows_accepted} accepted, "
+        f"{parsed.rows_quarantined} quarantined from {len(parsed.files)} files"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "rows_in": parsed.rows_in,
+            "rows_accepted": parsed.rows_accepted,
+            "rows_quarantined": parsed.rows_quarantined,
+            "files": len(parsed.files),
+            "days": len(days),
+            "schema_drift": dg.MetadataValue.json(parsed.schema_drift),
+            "quarantine_reasons": dg.MetadataValue.json(_reason_counts(parsed.rejects)),
+        },
+        check_results=[crowd_reports_check(parsed.accepted, countries)],
+    )
+
+
+def crowd_reports_check(accepted: pl.DataFrame, countries: list[str]) -> dg.AssetCheckResult:
+    """Blocking: nothing flows on with a negative count, a row outside its day or an unknown country."""
+    frame = accepted.with_columns(
+        (pl.col("ts").dt.date() - pl.col("partition_day")).dt.total_days().alias("ts_days_from_partition")
+    )
+    return check_result(
+        CROWD_REPORTS_CHECK,
+        frame,
+        [
+            has_columns(*STAGING_SCHEMA),
+            not_null("ts"),
+            not_null("service"),
+            not_null("country"),
+            not_null("reports"),
+            between("reports", 0, None),
+            between("baseline", 0, None),
+            between("ts_days_from_partition", 0, 0),
+            in_set("country", countries),
+        ],
+    )
+
+
+def _reason_counts(rejects: pl.DataFrame, top: int = 10) -> dict[str, int]:
+    """Most frequent quarantine reasons, by the field they name (text before the first colon)."""
+    if rejects.is_empty():
+        return {}
+    kinds = rejects.select(pl.col("reason").str.split(":").list.first().alias("field"))["field"]
+    return dict(kinds.value_counts(sort=True).head(top).iter_rows())
