@@ -55,6 +55,6 @@ def test_sensor_dedups_through_dagster(tmp_path, monkeypatch):
 
     workspace = Workspace(data_dir=str(tmp_path / "data"), reports_dir=str(tmp_path / "r"), config_path="x")
     with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(instance=instance, resources={"workspace": workspace})
+        context = dg.build_sensor_context(instance=instance, resources={"workspace": workspace}, definitions=defs)
         result = sensor.evaluate_tick(context)
         assert [r.partition_key for r in result.run_requests] == ["2026-03-02"]
