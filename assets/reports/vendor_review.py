@@ -345,16 +345,7 @@ def build_page(
                 row[c] = figures.quote(FAILOVER, r, c, keys, fmt) if r[c] is not None else "-"
             rows.append(row)
         page.table(rows, [(k, k) for k in keys] + [(c, c.replace("_", " ")) for c in shown])
-        avoided = first_column(
-            failover,
-            "cost_avoided_usd",
-            "cost_avoided",
-            "cost_avoided_base",
-            "cost_avoided_base_usd",
-            "saved_cost_usd",
-        ) or next(
-            (c for c in shown if "avoided" in c or ("saved" in c and ("cost" in c or "usd" in c))), None
-        )
+        avoided = first_column(failover, "downtime_cost_avoided_usd")
         correlated = first_column(failover, "correlated_failure_minutes")
         if avoided:
             best = max(
@@ -379,8 +370,11 @@ def build_page(
 
     # -- migration vs errors -----------------------------------------------------------------------
     page.heading("User migration vs error rates", anchor="migration")
-    if has(correlation, "finding"):
-        page.bullets(str(f) for f in correlation["finding"].to_list() if f)
+    if has(correlation, "sentence", "significant"):
+        findings = correlation.filter(pl.col("significant")).sort("p_value")
+        page.bullets(str(f) for f in findings["sentence"].to_list()[:12] if f)
+        if findings.is_empty():
+            page.bullets(["No migration signal was significantly correlated with an error series at 5%."])
     else:
         page.not_available("Migration findings", "marts.migration_correlation is missing")
 

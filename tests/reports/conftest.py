@@ -549,14 +549,14 @@ def failover_simulation() -> pl.DataFrame:
                 "policy": "fail over to openai",
                 "provider": "anthropic",
                 "saved_requests": 15210,
-                "cost_avoided_usd": 151000.0,
+                "downtime_cost_avoided_usd": 151000.0,
                 "correlated_failure_minutes": 12.0,
             },
             {
                 "policy": "fail over to anthropic",
                 "provider": "openai",
                 "saved_requests": 4100,
-                "cost_avoided_usd": 52000.0,
+                "downtime_cost_avoided_usd": 52000.0,
                 "correlated_failure_minutes": 12.0,
             },
         ]
@@ -567,7 +567,9 @@ def migration_correlation() -> pl.DataFrame:
     return pl.DataFrame(
         {
             "provider": ["anthropic", "openai"],
-            "finding": [FINDING, "OpenAI's rank did not move with its error ratio."],
+            "sentence": [FINDING, "OpenAI's rank did not move with its error ratio."],
+            "significant": [True, False],
+            "p_value": [0.01, 0.4],
         }
     )
 
