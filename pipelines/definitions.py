@@ -14,5 +14,5 @@ defs = dg.Definitions(
     jobs=all_jobs,
     schedules=[daily_schedule],
     sensors=[raw_files_sensor],
-    resources={"workspace": Workspace.from_env()},
+    resources={"workspace": Workspace()},
 )

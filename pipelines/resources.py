@@ -14,23 +14,24 @@ from pipelines.warehouse import connect
 
 
 class Workspace(dg.ConfigurableResource):
-    """Data dir, reports dir and providers file; defaults come from the INCIDENTS_* env vars."""
+    """Data dir, reports dir and providers file. Unset fields follow the INCIDENTS_* env vars, read when
+    the run uses them (not when the code location is loaded), so one loaded definition serves any data dir."""
 
-    data_dir: str
-    reports_dir: str
-    config_path: str
-
-    @classmethod
-    def from_env(cls) -> Workspace:
-        s = get_settings()
-        return cls(data_dir=str(s.data_dir), reports_dir=str(s.reports_dir), config_path=str(s.config_path))
+    data_dir: str | None = None
+    reports_dir: str | None = None
+    config_path: str | None = None
 
     @property
     def settings(self) -> Settings:
-        return Settings(Path(self.data_dir), Path(self.reports_dir), Path(self.config_path))
+        env = get_settings()
+        return Settings(
+            Path(self.data_dir) if self.data_dir else env.data_dir,
+            Path(self.reports_dir) if self.reports_dir else env.reports_dir,
+            Path(self.config_path) if self.config_path else env.config_path,
+        )
 
     def providers(self) -> ProvidersConfig:
-        return load_providers(Path(self.config_path))
+        return load_providers(self.settings.config_path)
 
     def warehouse(self, read_only: bool = False) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         return connect(self.settings.warehouse_path, read_only=read_only)
