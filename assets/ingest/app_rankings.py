@@ -21,7 +21,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.quarantine import Rejects
-from pipelines.settings import safe_path
+from pipelines.settings import UnsafePathError, safe_path
 
 SOURCE = "app_rankings"
 FEED_FORMATS = ("apple_rss_v2", "itunes_legacy")
@@ -47,6 +47,7 @@ STAGING_SCHEMA = {
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FILE_NAME = re.compile(r"^([A-Za-z]{2})-([a-z0-9]+(?:[-_][a-z0-9]+)*)\.json$")
 _LEGACY_ID_IN_URL = re.compile(r"/id(\d+)")
+_APP_ID = re.compile(r"\d+", re.ASCII)  # Apple app ids are positive integers ("-5" or "12a" are not)
 
 
 @dataclass
@@ -101,6 +102,17 @@ def day_files(data_dir: Path, day: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
+def resolve_inside(data_dir: Path, day: str, listed: Path) -> Path:
+    """The file a day-folder entry really is; a symlink that leaves the data dir is refused (_FileRefused).
+
+    day_files() lists names, and `is_file()` follows symlinks: without this a link to /etc/... would be read.
+    """
+    try:
+        return safe_path(Path(data_dir), "raw", SOURCE, day, listed.name)
+    except UnsafePathError as exc:
+        raise _FileRefused("file: symlink leaving the data dir; refused") from exc
+
+
 def country_and_chart(file_name: str) -> tuple[str, str]:
     """`us-top-free.json` -> ("us", "top-free"); raises _FileRefused naming what is wrong."""
     match = _FILE_NAME.match(file_name)
@@ -124,7 +136,9 @@ def detect_feed(doc: object) -> Feed:
         raise _FileRefused("feed: no 'feed' object; not an Apple RSS v2 or legacy iTunes RSS response")
     country = feed.get("country")
     country = country.strip().lower() if isinstance(country, str) else None
-    if "results" in feed or ("entry" not in feed and isinstance(feed.get("updated"), str)):
+    # Only a `results` key makes an Apple RSS v2 chart: a string `updated` alone used to, which read a feed
+    # whose `results` had been renamed (schema drift) as an empty chart and lost its entries silently.
+    if "results" in feed:
         results = feed.get("results")
         entries = results if isinstance(results, list) else [] if results is None else [results]
         updated = feed.get("updated")
@@ -134,6 +148,9 @@ def detect_feed(doc: object) -> Feed:
         entries = entry if isinstance(entry, list) else [] if entry is None else [entry]
         updated = _label(feed.get("updated"))
         return Feed("itunes_legacy", entries, updated if isinstance(updated, str) else None, country)
+    if isinstance(feed.get("updated"), str):  # looks like Apple RSS v2, but the entries are not where they go
+        keys = ", ".join(sorted(repr(str(k))[:40] for k in feed)[:20])
+        raise _FileRefused(f"feed: no 'results' list (found keys: {keys}); renamed?")
     raise _FileRefused(
         "feed: neither 'results' (Apple RSS v2) nor 'entry' (legacy iTunes RSS); unknown feed format"
     )
@@ -178,6 +195,10 @@ def entry_fields(feed_format: str, entry: object) -> tuple[dict[str, str | None]
             if given is not None and not isinstance(given, str):
                 return fields, f"{label}: {_preview(given)[:60]} is not text or an integer"
             return fields, f"{label}: missing or empty"
+    if not _APP_ID.fullmatch(fields["app_id"]) or int(fields["app_id"]) == 0:
+        given = entry.get("id") if feed_format == "apple_rss_v2" else fields["app_id"]
+        shown = repr(given) if isinstance(given, str) else _preview(given)
+        return fields, f"id: {shown[:60]} is not a positive integer Apple app id"
     for key, value in fields.items():
         if value is not None and not _encodable(value):
             return fields, f"{key}: contains an unpaired unicode surrogate escape"
@@ -251,6 +272,7 @@ def parse_app_days(
             rel = path.relative_to(data_dir.resolve()).as_posix()
             files.append(rel)
             try:
+                resolve_inside(data_dir, day, path)  # refuses a symlink out of the data dir before any read
                 country, chart = country_and_chart(path.name)
                 if country not in allowed:
                     raise _FileRefused(

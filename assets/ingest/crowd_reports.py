@@ -25,7 +25,7 @@ import polars as pl
 
 from pipelines.config import ProvidersConfig
 from pipelines.quarantine import RAW_PREVIEW_CHARS, Rejects
-from pipelines.settings import safe_path
+from pipelines.settings import UnsafePathError, safe_path
 from pipelines.warehouse import REJECTED_SCHEMA
 
 SOURCE = "crowd_reports"
@@ -108,6 +108,17 @@ def day_files(data_dir: Path, day: str) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def resolve_inside(data_dir: Path, day: str, listed: Path) -> Path:
+    """The file a day-folder entry really is; a symlink that leaves the data dir is refused (_FileRefused).
+
+    day_files() lists names, and `is_file()` follows symlinks: without this a link to /etc/... would be read.
+    """
+    try:
+        return safe_path(Path(data_dir), "raw", SOURCE, day, listed.name)
+    except UnsafePathError as exc:
+        raise _FileRefused("file: symlink leaving the data dir; refused") from exc
 
 
 def read_bytes(path: Path) -> bytes:
@@ -525,6 +536,7 @@ def parse_crowd_days(
             rel = path.relative_to(data_dir.resolve()).as_posix()
             files.append(rel)
             try:
+                resolve_inside(data_dir, day, path)  # refuses a symlink out of the data dir before any read
                 records, file_drift = read_file_records(path, rel, partition_day)
             except _FileRefused as exc:
                 file_rejects.add(rel, 0, str(exc), "")

@@ -217,7 +217,9 @@ def write_atomic(path: Path, body: bytes) -> None:
 
 
 def _status_targets(settings: Settings, provider: str, page, stamp_time: dt.datetime, headers: dict) -> list[_Target]:
-    directory = safe_path(settings.raw_dir, "status_pages", provider)
+    # Anchored at the data dir, not at raw/: a raw/ (or raw/status_pages/) symlinked out of the data dir is
+    # refused here (UnsafePathError: one error line for the provider) instead of being written through.
+    directory = safe_path(settings.data_dir, "raw", "status_pages", provider)
     when = stamp_time
     for _ in range(3600):  # a second fetch within the same second gets the next free stamp, never overwrites
         stamp = when.strftime("%Y%m%dT%H%M%SZ")
@@ -306,8 +308,8 @@ def fetch_all(
                 name = f"app_store {country}/{chart}"
                 try:
                     url = config.app_store.feed_url.format(country=quote(country, safe=""), chart=quote(chart, safe=""))
-                    target = _Target(name, url, safe_path(settings.raw_dir, "app_rankings", day, f"{country}-{chart}.json"),
-                                     "app_feed", {"Accept": "application/json"})
+                    path = safe_path(settings.data_dir, "raw", "app_rankings", day, f"{country}-{chart}.json")
+                    target = _Target(name, url, path, "app_feed", {"Accept": "application/json"})
                     failures = _fetch_targets([target], client, options, sleep, settings, report, [])
                 except (KeyError, IndexError, ValueError, UnsafePathError) as exc:
                     failures = [f"{name}: cannot build the feed URL or path: {exc}"]

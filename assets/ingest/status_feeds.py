@@ -360,7 +360,7 @@ def _entry(out: SnapshotRows, entry: ET.Element, rss: bool, page_kind: str) -> N
         "snapshot_file": out.file,
         "snapshot_at": out.snapshot_at,
     }
-    complete_incident(incident, updates)
+    complete_incident(incident, updates, now=out.now)
     for update in updates:
         out.add(UPDATES, update)
     for text in paragraphs:
@@ -382,13 +382,15 @@ def parse_status_feed(
     file: str,
     snapshot_at: dt.datetime | None = None,
     capabilities: Mapping[str, str] | None = None,
+    now: dt.datetime | None = None,
 ) -> ParsedSnapshot:
     """Parse one archived Atom or RSS history feed; the kind is read from the root element.
 
     A file that is empty, not UTF-8, not well-formed XML (e.g. truncated), carries a DOCTYPE (an HTML page)
-    or is not a feed is one reject with record_no 0. Otherwise each entry/item is record n (1-based).
+    or is not a feed is one reject with record_no 0. Otherwise each entry/item is record n (1-based); `now`
+    bounds "in the future" as in parse_statuspage_json.
     """
-    out = SnapshotRows(provider, file, snapshot_at, capabilities or {})
+    out = SnapshotRows(provider, file, snapshot_at, capabilities or {}, now=now)
     try:
         decode_text(data)
         root = parse_xml_document(data)

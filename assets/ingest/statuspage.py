@@ -103,6 +103,12 @@ SCHEMAS = {INCIDENTS: INCIDENT_SCHEMA, UPDATES: UPDATE_SCHEMA, AFFECTED: AFFECTE
 
 MAX_JSON_DEPTH_ERRORS = (RecursionError, MemoryError)
 
+# An incident created or updated in the future is refused. "The future" is the parse time plus an hour of
+# clock skew between the page's clock and ours. (Not the snapshot's stamp: the archives in tests/fixtures
+# carry stamps that predate their contents, and the staging tests depend on those stamps.)
+FUTURE_SKEW = dt.timedelta(hours=1)
+FUTURE_CHECKED = ("created_at", "updated_at")
+
 
 class Invalid(ValueError):
     """One record (or one whole file) cannot be accepted; the message is the quarantine reason."""
@@ -139,8 +145,10 @@ class ParsedSnapshot:
 class SnapshotRows:
     """Accumulates rows while one file is parsed; `finish()` turns them into typed frames."""
 
-    def __init__(self, provider: str, file: str, snapshot_at: dt.datetime | None, capabilities: Mapping[str, str]):
+    def __init__(self, provider: str, file: str, snapshot_at: dt.datetime | None, capabilities: Mapping[str, str],
+                 now: dt.datetime | None = None):
         self.provider, self.file, self.snapshot_at = provider, file, snapshot_at
+        self.now = now or dt.datetime.now(dt.UTC)  # times later than this (+ FUTURE_SKEW) are refused
         self.capabilities = dict(capabilities)  # component name -> capability, from the providers config
         self._folded = {name.casefold().strip(): cap for name, cap in self.capabilities.items()}
         self.rows: dict[str, list[dict]] = {table: [] for table in TABLES}
@@ -364,7 +372,7 @@ def _incident(out: SnapshotRows, record: object, record_no: int, path: str, page
             except Invalid as exc:
                 affected_rejects.append((str(exc), component))
 
-    complete_incident(incident, updates)
+    complete_incident(incident, updates, now=out.now)
     for update in updates:
         out.add(UPDATES, update)
     for row in affected:
@@ -394,12 +402,16 @@ def minute_floor(when: dt.datetime) -> dt.datetime:
     return when.replace(second=0, microsecond=0)
 
 
-def complete_incident(incident: dict, updates: list[dict]) -> None:
+def complete_incident(incident: dict, updates: list[dict], now: dt.datetime | None = None) -> None:
     """Fill what a lenient page left null from its updates, then check the times are in order.
 
     Missing status -> the newest update's incident status; missing resolved_at/monitoring_at -> the latest
     update in that status (resolved_at only once the incident is resolved); missing created_at/updated_at
     -> the earliest/latest update. Values the page did send are never overwritten.
+
+    Raises Invalid (the incident is quarantined) when it still has no created_at, when created_at or
+    updated_at is later than `now` (default: the current time) plus FUTURE_SKEW, or when it resolved before
+    it started.
     """
     def key(u: dict) -> dt.datetime:
         return u["created_at"]
@@ -417,6 +429,18 @@ def complete_incident(incident: dict, updates: list[dict]) -> None:
     if incident["updated_at"] is None:
         candidates = [t for t in (incident["created_at"], timed[-1]["created_at"] if timed else None) if t]
         incident["updated_at"] = max(candidates) if candidates else None
+    if incident["created_at"] is None:
+        # incident.io may send nothing but an id: such a row has no start for marts.incidents (whose blocking
+        # not_null(started_at) check would then stop the whole mart), so it is refused here with a reason.
+        raise Invalid("created_at: missing and no update has a time; the incident cannot be placed in time")
+    now = now or dt.datetime.now(dt.UTC)
+    for name in FUTURE_CHECKED:
+        when = incident[name]
+        if when is not None and when > now + FUTURE_SKEW:
+            raise Invalid(
+                f"{name}: {when:%Y-%m-%dT%H:%M:%SZ} is in the future (it is now {now:%Y-%m-%dT%H:%M:%SZ} UTC, "
+                f"{FUTURE_SKEW.total_seconds() / 3600:g} h of clock skew allowed); the page's clock or data is wrong"
+            )
     started, resolved = incident["started_at"], incident["resolved_at"]
     # started_at is typed in by a person at minute precision while resolved_at is stamped by the system,
     # so only a resolution before the minute the incident started is out of order.
@@ -460,17 +484,19 @@ def parse_statuspage_json(
     page_kind: str = "statuspage",
     capabilities: Mapping[str, str] | None = None,
     file_table: str = INCIDENTS,
+    now: dt.datetime | None = None,
 ) -> ParsedSnapshot:
     """Parse one `incidents.json` or `summary.json` response (either dialect).
 
     Incidents come from `incidents`, plus `scheduled_maintenances` in summary.json; components (the page's
     state at snapshot time) from the top-level `components`. A file that is empty, not UTF-8, not JSON
     (e.g. truncated) or not a Statuspage document is reported as one reject with record_no 0, charged
-    to `file_table`. Record numbers are 1-based positions in the array the record came from.
+    to `file_table`. Record numbers are 1-based positions in the array the record came from. Incidents
+    created or updated after `now` (default: the current time) plus FUTURE_SKEW are refused.
     """
     if page_kind not in ("statuspage", "incident_io"):
         raise ValueError(f"page_kind must be statuspage or incident_io, not {page_kind!r}")
-    out = SnapshotRows(provider, file, snapshot_at, capabilities or {})
+    out = SnapshotRows(provider, file, snapshot_at, capabilities or {}, now=now)
     try:
         text = decode_text(data)
         try:

@@ -236,11 +236,6 @@ def test_crowd_reports_in_the_future_are_quarantined(fresh_workspace, warehouse)
 # ------------------------------------------------------------------------------------------------
 APPS = f"raw/app_rankings/{DAY}"
 APPS_GOOD = FIXTURES / "app_rankings/good/us-top-free.json"
-RENAMED_RESULTS_BUG = (
-    "BUG: a feed whose 'results' array is renamed (e.g. to 'items') but keeps its string 'updated' is read as an "
-    "empty Apple RSS v2 chart (detect_feed), so its entries vanish without a reject"
-)
-NEGATIVE_ID_BUG = "BUG: app ids are not checked to be positive integers; id -5 / '-5' loads as an app"
 
 
 def apps(kind: str, fixture: str | None, lands_as: str, accepted: int, rejects: dict[int, str]) -> Case:
@@ -273,10 +268,10 @@ APP_CASES = [
     case_param(apps("gzip bytes in a .json file", "gzip-bytes.json", "in-gzip-bytes.json", 0, {
         0: "file: not UTF-8 text"})),
     case_param(apps("schema drift: results renamed", "renamed-results.json", "gb-renamed-results.json", 0, {
-        0: "results"}), xfail=RENAMED_RESULTS_BUG),
+        0: "feed: no 'results' list (found keys: "})),
     case_param(apps("schema drift: fields added", "added-fields.json", "gb-added-fields.json", 2, {})),
     case_param(apps("negative app ids", "negative-id.json", "gb-negative-id.json", 1, {
-        1: "id: '-5'", 2: "id: -7"}), xfail=NEGATIVE_ID_BUG),
+        1: "id: '-5' is not a positive integer Apple app id", 2: "id: -7 is not a positive integer"})),
     case_param(apps("feed updated in the future", "future-updated.json", "gb-future.json", 1, {})),
     case_param(apps("feed updated two weeks before the folder day", "stale-updated.json", "gb-stale.json", 1, {})),
     case_param(apps("feed.country disagrees with the file name", "country-mismatch.json", "gb-mismatch.json", 0, {
@@ -348,10 +343,6 @@ def test_app_rankings_good_rows_load_and_what_was_kept_is_right(apps_run, wareho
 # status pages: raw/status_pages/<provider>/<stamp>[-incidents|-summary].json|.atom|.rss (all snapshots)
 # ------------------------------------------------------------------------------------------------
 STATUS = "raw/status_pages"
-FUTURE_INCIDENT_BUG = (
-    "BUG: a status incident created after the snapshot that lists it (created_at 2099) is accepted; staging rows "
-    "with timestamps in the future should be quarantined"
-)
 
 
 def status(kind: str, fixture: str | None, lands_as: str, accepted: int, rejects: dict[int, str], **extra) -> Case:
@@ -387,7 +378,8 @@ STATUS_CASES = [
     case_param(status("negative duration (resolved before started)", "time-order-incidents.json",
                       "anthropic/20260302T090000Z-incidents.json", 1, {1: "resolved_at 2026-03-02T09:00:00Z is before"})),
     case_param(status("timestamps in the future (after the snapshot)", "future-incidents.json",
-                      "anthropic/20260302T100000Z-incidents.json", 1, {1: "created_at"}), xfail=FUTURE_INCIDENT_BUG),
+                      "anthropic/20260302T100000Z-incidents.json", 1, {
+        1: "created_at: 2099-01-01T00:00:00Z is in the future"})),
     case_param(status("empty file (0 bytes)", "empty-incidents.json", "anthropic/20260302T110000Z-incidents.json", 0,
                       {0: "empty file (0 bytes)"})),
     case_param(status("non-UTF-8 bytes", "non-utf8-incidents.json", "anthropic/20260302T120000Z-incidents.json", 0,
@@ -401,9 +393,10 @@ STATUS_CASES = [
     case_param(status("summary.json: unknown component status, time without offset", "unknown-status-summary.json",
                       "anthropic/20260302T160000Z-summary.json", 2, {
         1: "components[0].status: 'melted' is not one of", 2: "components[1].updated_at: '2026-03-02T10:00' has no UTC"})),
-    case_param(status("incident.io: nulls accepted, id still required, unknown impact", "incident-io-nulls-incidents.json",
-                      "openai/20260302T010000Z-incidents.json", 1, {2: "incidents[1].id: missing",
-                                                                   3: "impact: 'severe' is not one of"})),
+    case_param(status("incident.io: nulls accepted, id and a time still required, unknown impact",
+                      "incident-io-nulls-incidents.json", "openai/20260302T010000Z-incidents.json", 0, {
+        1: "created_at: missing and no update has a time", 2: "incidents[1].id: missing",
+        3: "impact: 'severe' is not one of"})),
     case_param(status("Atom feed: Pacific display strings (unknown zone, impossible date, new status, no offset)",
                       "pacific-display.atom", "google/20260302T010000Z.atom", 1, {
         2: "time zone 'EST' is not supported", 3: "'Feb 30, 11:15 PST' is not a real date/time",
@@ -493,11 +486,9 @@ def test_status_pages_good_snapshots_load_and_what_was_kept_is_right(status_run,
 
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: staging accepts an incident.io incident with only an id (no name, status or any time), but "
-    "marts.incidents' blocking check not_null('started_at') then fails, so marts.incidents and everything "
-    "downstream stop for the whole archive"))
 def test_a_bare_incident_io_incident_does_not_block_the_incidents_mart(fresh_workspace, warehouse):
+    """An incident.io incident with only an id has no time at all: staging refuses it with a reason, so
+    marts.incidents' blocking not_null('started_at') check never sees it and the mart still builds."""
     from assets.marts.incidents import incidents
 
     workspace = fresh_workspace("bare_incident_io")

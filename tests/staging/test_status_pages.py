@@ -85,10 +85,10 @@ def test_materialize_builds_all_four_tables_from_every_snapshot(archive, workspa
         assert meta["rows_written"] == meta["rows_accepted"] - meta["rows_superseded"]
         assert meta["providers"] == "anthropic, google, openai" and meta["snapshots"] == 9
     incidents_meta = metadata[("staging", INCIDENTS)]
-    # anthropic 3 + 1 + 1 + 1 (two incidents.json, two summary.json), openai 3, google 3 accepted;
-    # the truncated file, notes.txt and the mystery/ directory refused
+    # anthropic 3 + 1 + 1 + 1 (two incidents.json, two summary.json), openai 2, google 3 accepted;
+    # the truncated file, notes.txt, the mystery/ directory and openai's bare incident (no time at all) refused
     assert (incidents_meta["rows_accepted"], incidents_meta["rows_quarantined"], incidents_meta["rows_written"]) == (
-        12, 3, 9)
+        11, 4, 8)
     assert all(check.passed for check in result.get_asset_check_evaluations())
     assert len(result.get_asset_check_evaluations()) == 4
 
@@ -103,7 +103,7 @@ def test_materialize_builds_all_four_tables_from_every_snapshot(archive, workspa
     assert types["created_at"] == "TIMESTAMP WITH TIME ZONE" and types["incident_id"] == "VARCHAR"
 
     assert incidents.group_by("provider").len().sort("provider").rows() == [("anthropic", 3), ("google", 3),
-                                                                            ("openai", 3)]
+                                                                            ("openai", 2)]
     # the newer snapshot changed the open incident: its version wins
     changed = incidents.filter(incident_id="8k2m4qv7ztrb").to_dicts()[0]
     assert changed["status"] == "resolved" and changed["resolved_at"] == utc(2026, 3, 3, 17, 0)
@@ -130,10 +130,12 @@ def test_materialize_builds_all_four_tables_from_every_snapshot(archive, workspa
         "raw/status_pages/anthropic/20260304T000000Z-incidents.json",
         "raw/status_pages/anthropic/notes.txt",
         "raw/status_pages/mystery",
+        "raw/status_pages/openai/20260303T180000Z-incidents.json",
     ]
-    assert rejects["record_no"].to_list() == [0, 0, 0]
+    assert rejects["record_no"].to_list() == [0, 0, 0, 3]
     assert "not valid JSON (truncated or corrupt?)" in rejects["reason"][0]
     assert "unknown provider directory 'mystery'" in rejects["reason"][2]
+    assert rejects["reason"][3].startswith("created_at: missing and no update has a time")
     assert set(rejects["source"]) == {"status_pages"}
 
     # a rerun (after the truncated file was fixed) replaces the tables and this source's quarantine
@@ -141,9 +143,9 @@ def test_materialize_builds_all_four_tables_from_every_snapshot(archive, workspa
     shutil.rmtree(archive / "raw/status_pages/mystery")
     assert dg.materialize([status_pages], resources={"workspace": workspace}).success
     with duckdb.connect(str(archive / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM staging.status_incidents").fetchone()[0] == 9
-        assert con.execute("SELECT file FROM quarantine.rejected_rows").fetchall() == [
-            ("raw/status_pages/anthropic/notes.txt",)]
+        assert con.execute("SELECT count(*) FROM staging.status_incidents").fetchone()[0] == 8
+        assert con.execute("SELECT file FROM quarantine.rejected_rows ORDER BY file").fetchall() == [
+            ("raw/status_pages/anthropic/notes.txt",), ("raw/status_pages/openai/20260303T180000Z-incidents.json",)]
 
 
 def test_dedup_prefers_newest_updated_at_then_newest_snapshot(data_dir):
