@@ -3,6 +3,7 @@
 import dagster as dg
 
 import assets
+from pipelines.executors import scale_out_jobs
 from pipelines.jobs import all_jobs
 from pipelines.resources import Workspace
 from pipelines.schedules import daily_schedule
@@ -11,7 +12,7 @@ from pipelines.sensors import raw_files_sensor
 defs = dg.Definitions(
     assets=dg.load_assets_from_package_module(assets),
     asset_checks=dg.load_asset_checks_from_package_module(assets),
-    jobs=all_jobs,
+    jobs=all_jobs + scale_out_jobs,
     schedules=[daily_schedule],
     sensors=[raw_files_sensor],
     resources={"workspace": Workspace()},

@@ -851,6 +851,10 @@ def _unreadable(exc: BaseException) -> str:
     return f"file: unreadable ({type(exc).__name__}: {exc}); the whole file was skipped"
 
 
+def _inside(path: Path, data_dir: Path) -> bool:
+    return data_dir.resolve() in path.resolve().parents
+
+
 def _relative(path: Path, data_dir: Path) -> str:
     try:
         return path.resolve().relative_to(data_dir.resolve()).as_posix()
@@ -891,7 +895,10 @@ def ingest_day(
     raw_day_dir, output_path = Path(raw_day_dir), Path(output_path)
     data_dir = Path(data_dir) if data_dir is not None else raw_day_dir.resolve().parents[2]
     now = now or dt.datetime.now(dt.UTC)
-    files = [_RawFile(p, _relative(p, data_dir), file_format(p)) for p in list_day_files(raw_day_dir)]
+    listed = list_day_files(raw_day_dir)
+    # A symlink that leads out of the data dir is never read: it is refused whole, like an unreadable file.
+    escaping = [p for p in listed if not _inside(p, data_dir)]
+    files = [_RawFile(p, _relative(p, data_dir), file_format(p)) for p in listed if p not in escaping]
     output_path.parent.mkdir(parents=True, exist_ok=True)
     work = (
         Path(work_dir)
@@ -920,6 +927,14 @@ def ingest_day(
     finally:
         if work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
+    if escaping:
+        for p in escaping:
+            link = _relative(raw_day_dir, data_dir) + "/" + p.name  # the link's own name, not its target
+            result.files.append(FileResult(link, file_format(p) or "", 0, rows_in=1, rows_quarantined=1,
+                                           error="file: symlink leaving the data dir; refused"))
+        refused = [{"source": SOURCE, "file": f.file, "record_no": 0, "reason": f.error, "raw": ""}
+                   for f in result.files if f.error == "file: symlink leaving the data dir; refused"]
+        result.rejects = pl.concat([result.rejects, pl.DataFrame(refused, schema=REJECTED_SCHEMA)])
     return result
 
 

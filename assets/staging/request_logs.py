@@ -40,7 +40,8 @@ VIEW_COLUMNS: dict[str, str] = {"day": "DATE", **LAKE_COLUMNS}
 
 
 def lake_root(settings: Settings) -> Path:
-    return settings.lake_dir / "request_logs"
+    # Anchored at the data dir: a lake/ or lake/request_logs symlink leading elsewhere is refused.
+    return safe_path(settings.data_dir, "lake", "request_logs")
 
 
 def partition_dir(settings: Settings, day: str) -> Path:
@@ -51,7 +52,7 @@ def partition_dir(settings: Settings, day: str) -> Path:
 def _tmp_root(settings: Settings) -> Path:
     # Inside lake/ (same file system, so rename is atomic) but outside lake/request_logs/, so the view's
     # glob never sees a file that is still being written.
-    return settings.lake_dir / ".tmp"
+    return safe_path(settings.data_dir, "lake", ".tmp")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -92,7 +93,7 @@ def write_day_partition(
     A day without raw files has no partition (a previous one is removed), like a table partition that
     a rerun empties. Returns the day's counts and refused rows; the warehouse is not touched.
     """
-    raw_day = safe_path(settings.raw_dir, "request_logs", day)
+    raw_day = safe_path(settings.data_dir, "raw", "request_logs", day)
     final_dir = partition_dir(settings, day)
     _remove_stale_work(settings, day)
     work = _tmp_root(settings) / f"request_logs-{day}-{os.getpid()}-{uuid.uuid4().hex[:8]}"

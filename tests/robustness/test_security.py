@@ -275,10 +275,6 @@ def test_a_day_folder_symlinked_outside_the_data_dir_is_refused_not_read(fresh_w
         assert rows[0]["n"] == 0
 
 
-SYMLINKED_FILE_BUG = (
-    "BUG (read escape): request_logs list_day_files() follows a symlinked file that points outside the data dir "
-    "and loads its contents (status pages, crowd reports and app rankings refuse the same trick through safe_path)"
-)
 SECRET_LOG_LINE = json.dumps({"ts": "2026-03-02T12:00:00Z", "provider": "anthropic", "model": "TOPSECRET",
                               "endpoint": "/v1/messages", "status": 200, "latency_ms": 1, "tokens_in": 1,
                               "tokens_out": 1, "client_id": "c", "region": "r"}) + "\n"
@@ -286,7 +282,7 @@ SECRET_LOG_LINE = json.dumps({"ts": "2026-03-02T12:00:00Z", "provider": "anthrop
 
 @pytest.mark.parametrize("source", [
     "crowd_reports", "app_rankings",
-    pytest.param("request_logs", marks=pytest.mark.xfail(strict=True, reason=SYMLINKED_FILE_BUG)),
+    "request_logs",
 ])
 def test_a_file_symlinked_outside_the_data_dir_is_not_loaded(fresh_workspace, warehouse, outside, source):
     from assets.staging.request_logs import request_logs
@@ -309,14 +305,8 @@ def test_a_file_symlinked_outside_the_data_dir_is_not_loaded(fresh_workspace, wa
     assert rejects[0]["record_no"] == 0 and rejects[0]["reason"].startswith("file: symlink leaving the data dir")
 
 
-LAKE_SYMLINK_BUG = (
-    "BUG (write escape): with lake/request_logs a symlink to a directory outside the data dir, the request_logs "
-    "asset writes day=<day>/part-0.parquet there (partition_dir() anchors safe_path at the resolved lake root), "
-    "points staging.request_logs at it, then fails on relative_to() while building metadata"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=LAKE_SYMLINK_BUG)
 def test_request_logs_never_write_through_a_lake_symlink_that_leaves_the_data_dir(fresh_workspace, outside):
     from assets.staging.request_logs import request_logs
 
