@@ -74,12 +74,46 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(rows[0][0])
 
 
-def read_table(con: duckdb.DuckDBPyConnection, table: str) -> pl.DataFrame:
-    return con.sql(f"SELECT * FROM {_checked(table)}").pl()
+def read_table(con: duckdb.DuckDBPyConnection, table: str, columns: str = "*", where: str = "") -> pl.DataFrame:
+    """`SELECT columns FROM table where`, rows in one fixed order.
+
+    DuckDB scans in parallel, so without ORDER BY the row order (and with it the last bits of float
+    sums computed downstream) could differ between runs; sorted input keeps reruns byte-identical.
+    `columns` and `where` come from code, never from data.
+    """
+    return con.sql(f"SELECT {columns} FROM {_checked(table)} {where} ORDER BY ALL").pl()
+
+
+def read_table_if_exists(
+    con: duckdb.DuckDBPyConnection, table: str, columns: str = "*", where: str = ""
+) -> pl.DataFrame | None:
+    """`read_table`, or None while the table (or view) has not been written yet."""
+    return read_table(con, table, columns, where) if table_exists(con, table) else None
+
+
+MART_SIGNIFICANT_DIGITS = 12
+
+
+def stable_floats(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Round a mart's float columns to 12 significant digits.
+
+    Parallel aggregation (Polars, DuckDB) adds floats in an order that can change from run to run, which
+    moves the last bit of a sum; rounding far below any reported precision makes a rerun byte-identical.
+    Staging tables keep source values untouched.
+    """
+    if not table.startswith("marts."):
+        return frame
+    digits = MART_SIGNIFICANT_DIGITS
+    return frame.with_columns(
+        [pl.col(c).round_sig_figs(digits) for c, t in frame.schema.items() if t in (pl.Float32, pl.Float64)]
+        + [pl.col(c).list.eval(pl.element().round_sig_figs(digits)) for c, t in frame.schema.items()
+           if isinstance(t, pl.List) and t.inner in (pl.Float32, pl.Float64)]
+    )
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
     """Atomically replace a whole table with `frame` (for tables rebuilt from every input)."""
+    frame = stable_floats(_checked(table), frame)
     con.register("_incoming", frame)
     try:
         con.execute("BEGIN")
@@ -104,6 +138,7 @@ def replace_where(
     if not re.match(r"^[a-z_][a-z0-9_]*$", column):
         raise ValueError(f"not a column name: {column!r}")
     table = _checked(table)
+    frame = stable_floats(table, frame)
     con.register("_incoming", frame)
     try:
         con.execute("BEGIN")

@@ -42,10 +42,10 @@ import polars as pl
 from scipy import fft as sfft
 from scipy import stats
 
-from assets.marts.migration import MIGRATION_TABLE, read_if_exists, utc_columns
+from assets.marts.migration import MIGRATION_TABLE, utc_columns
 from pipelines.quality import between, check_result, has_columns, not_null, unique_together
 from pipelines.resources import Workspace
-from pipelines.warehouse import replace_table
+from pipelines.warehouse import read_table_if_exists, replace_table
 
 CORRELATION_TABLE = "marts.migration_correlation"
 LOAD_CURVE_TABLE = "marts.load_error_curve"
@@ -555,8 +555,8 @@ def migration_correlation(context: dg.AssetExecutionContext, workspace: Workspac
     """
     params = CorrelationParams()
     with workspace.warehouse() as con:
-        signals = read_if_exists(con, MIGRATION_TABLE, f"SELECT * FROM {MIGRATION_TABLE}")
-        sli = read_if_exists(con, MINUTE_SLI_TABLE, f"SELECT {SLI_COLUMNS} FROM {MINUTE_SLI_TABLE}")
+        signals = read_table_if_exists(con, MIGRATION_TABLE)
+        sli = read_table_if_exists(con, MINUTE_SLI_TABLE, SLI_COLUMNS)
     for table, frame in ((MIGRATION_TABLE, signals), (MINUTE_SLI_TABLE, sli)):
         if frame is None:
             context.log.warning(f"{table} does not exist yet: migration_correlation will be empty")
@@ -595,7 +595,7 @@ def load_error_curve(context: dg.AssetExecutionContext, workspace: Workspace) ->
     hinge_load_rpm / hinge_slope_per_rpm (piecewise-linear fit, second opinion); above_saturation.
     """
     with workspace.warehouse() as con:
-        sli = read_if_exists(con, MINUTE_SLI_TABLE, f"SELECT {SLI_COLUMNS} FROM {MINUTE_SLI_TABLE}")
+        sli = read_table_if_exists(con, MINUTE_SLI_TABLE, SLI_COLUMNS)
     if sli is None:
         context.log.warning(f"{MINUTE_SLI_TABLE} does not exist yet: load_error_curve will be empty")
         sli = pl.DataFrame()

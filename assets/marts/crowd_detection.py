@@ -39,14 +39,13 @@ Method (every step is a vectorised Polars expression; 105 days x 15 series x 288
 from dataclasses import dataclass
 
 import dagster as dg
-import duckdb
 import numpy as np
 import polars as pl
 from scipy import stats
 
 from pipelines.quality import between, check_result, has_columns, in_set, not_null, unique_together
 from pipelines.resources import Workspace
-from pipelines.warehouse import replace_table
+from pipelines.warehouse import read_table_if_exists, replace_table
 
 CROWD_REPORTS_TABLE = "staging.crowd_reports"
 CROWD_BASELINE_TABLE = "marts.crowd_baseline"
@@ -447,25 +446,6 @@ def crowd_episodes(
         .sort(*SERIES, "started_at")
     )
     return episodes.select([pl.col(c).cast(t) for c, t in CROWD_EPISODE_SCHEMA.items()])
-
-
-def read_table_if_exists(
-    con: duckdb.DuckDBPyConnection, table: str, columns: str = "*", where: str = ""
-) -> pl.DataFrame | None:
-    """`SELECT columns FROM table where` as Polars, or None when the table does not exist yet.
-
-    `table`, `columns` and `where` come from code, never from data. (Checked with fetchall() rather
-    than pipelines.warehouse.table_exists, whose fetchone() leaves the result open and makes DuckDB 2
-    refuse the next query on the connection.)
-    """
-    schema, name = table.split(".")
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, name],
-    ).fetchall()
-    if not found[0][0]:
-        return None
-    return con.sql(f"SELECT {columns} FROM {table} {where}").pl()
 
 
 def crowd_baseline_expectations() -> list:

@@ -34,11 +34,11 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from assets.marts.migration import read_if_exists, utc_columns
+from assets.marts.migration import utc_columns
 from pipelines.cost_model import CATEGORIES, SCENARIOS, CostModel, load_cost_model
 from pipelines.quality import between, check_result, has_columns, in_set, not_null, unique_together
 from pipelines.resources import Workspace
-from pipelines.warehouse import replace_table
+from pipelines.warehouse import read_table_if_exists, replace_table
 
 DOWNTIME_COST_TABLE = "marts.downtime_cost"
 RECONCILIATION_TABLE = "marts.incident_reconciliation"
@@ -407,12 +407,12 @@ def downtime_cost(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
     settings = workspace.settings
     model = load_cost_model(settings.cost_model_path)
     with workspace.warehouse() as con:
-        recon = read_if_exists(con, RECONCILIATION_TABLE, f"SELECT * FROM {RECONCILIATION_TABLE}")
-        incidents = read_if_exists(con, INCIDENTS_TABLE, f"SELECT * FROM {INCIDENTS_TABLE}")
-        sli = read_if_exists(
+        recon = read_table_if_exists(con, RECONCILIATION_TABLE)
+        incidents = read_table_if_exists(con, INCIDENTS_TABLE)
+        sli = read_table_if_exists(
             con,
             MINUTE_SLI_TABLE,
-            f"SELECT provider, minute, requests, {', '.join(PROVIDER_ERRORS)} FROM {MINUTE_SLI_TABLE}",
+            f"provider, minute, requests, {', '.join(PROVIDER_ERRORS)}",
         )
     for table, frame in (
         (RECONCILIATION_TABLE, recon),

@@ -39,11 +39,11 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from assets.marts.migration import read_if_exists, utc_columns
+from assets.marts.migration import utc_columns
 from pipelines.cost_model import CostModel, load_cost_model
 from pipelines.quality import between, check_result, has_columns, in_set, not_null, unique_together
 from pipelines.resources import Workspace
-from pipelines.warehouse import replace_table
+from pipelines.warehouse import read_table_if_exists, replace_table
 
 FAILOVER_TABLE = "marts.failover_simulation"
 MINUTE_SLI_TABLE = "marts.provider_minute_sli"
@@ -280,7 +280,7 @@ def failover_simulation(context: dg.AssetExecutionContext, workspace: Workspace)
     settings = workspace.settings
     model = load_cost_model(settings.cost_model_path)
     with workspace.warehouse() as con:
-        sli = read_if_exists(con, MINUTE_SLI_TABLE, f"SELECT {SLI_COLUMNS} FROM {MINUTE_SLI_TABLE}")
+        sli = read_table_if_exists(con, MINUTE_SLI_TABLE, SLI_COLUMNS)
     if sli is None:
         context.log.warning(f"{MINUTE_SLI_TABLE} does not exist yet: failover_simulation will be empty")
         sli = pl.DataFrame()

@@ -26,7 +26,7 @@ import polars as pl
 from pipelines.config import ProvidersConfig
 from pipelines.quality import between, check_result, not_null, unique_together
 from pipelines.resources import Workspace
-from pipelines.warehouse import read_table, replace_table
+from pipelines.warehouse import read_table_if_exists, replace_table
 
 INCIDENTS_CHECK = "incidents_mart_valid"
 UTC = "UTC"
@@ -355,18 +355,6 @@ def checkable(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(name).list.join(", ") for name in lists)
 
 
-def read_optional(con, table: str) -> pl.DataFrame | None:
-    """A staging table as a frame, or None when that table has not been written yet."""
-    schema, name = table.split(".")
-    # fetchall(), not pipelines.warehouse.table_exists: its fetchone() leaves a pending result that
-    # DuckDB 2 refuses to run the next query behind (ResourceInUseException).
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, name],
-    ).fetchall()
-    return read_table(con, table) if found[0][0] else None
-
-
 @dg.asset(
     key=["marts", "incidents"],
     deps=[dg.AssetKey(["staging", "status_incidents"])],
@@ -383,13 +371,13 @@ def incidents(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mat
     """
     config = workspace.providers()
     with workspace.warehouse(read_only=True) as con:
-        staged_incidents = read_optional(con, "staging.status_incidents")
+        staged_incidents = read_table_if_exists(con, "staging.status_incidents")
         if staged_incidents is None:
             raise dg.Failure(
                 "staging.status_incidents does not exist yet: materialize staging/status_incidents first"
             )
-        staged_updates = read_optional(con, "staging.status_incident_updates")
-        staged_affected = read_optional(con, "staging.status_affected_components")
+        staged_updates = read_table_if_exists(con, "staging.status_incident_updates")
+        staged_affected = read_table_if_exists(con, "staging.status_affected_components")
     mart = incidents_mart(staged_incidents, staged_updates, staged_affected, config)
     with workspace.warehouse() as con:
         replace_table(con, "marts.incidents", mart)

@@ -41,7 +41,7 @@ import polars as pl
 
 from pipelines.quality import between, check_result, has_columns, in_set, not_null, unique_together
 from pipelines.resources import Workspace
-from pipelines.warehouse import replace_table
+from pipelines.warehouse import replace_table, table_exists
 
 MIGRATION_TABLE = "marts.migration_signals"
 REQUEST_LOGS_VIEW = "staging.request_logs"
@@ -108,18 +108,9 @@ COLUMN_DOCS = {
 
 
 def read_if_exists(con: duckdb.DuckDBPyConnection, table: str, sql: str) -> pl.DataFrame | None:
-    """Run `sql` (from code) when `table` exists (table or view), else None.
-
-    Checked with fetchall() so no result stays open on the connection.
-    """
-    schema, name = table.split(".")
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, name],
-    ).fetchall()
-    if not found[0][0]:
-        return None
-    return con.sql(sql).pl()
+    """Run the aggregate `sql` (from code) over `table` when it exists (table or view), else None; rows
+    sorted so reruns compute byte-identical marts."""
+    return con.sql(f"SELECT * FROM ({sql}) ORDER BY ALL").pl() if table_exists(con, table) else None
 
 
 def utc_columns(frame: pl.DataFrame) -> pl.DataFrame:

@@ -23,11 +23,10 @@ from assets.marts.crowd_detection import (
     CROWD_BASELINE_TABLE,
     CrowdDetectionParams,
     crowd_episodes,
-    read_table_if_exists,
 )
 from pipelines.quality import Expect, check_result, has_columns, in_set, not_null
 from pipelines.resources import Workspace
-from pipelines.warehouse import replace_table
+from pipelines.warehouse import read_table_if_exists, replace_table
 
 OUTAGE_EPISODES_TABLE = "marts.outage_episodes"
 INCIDENTS_TABLE = "marts.incidents"

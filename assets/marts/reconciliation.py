@@ -31,11 +31,10 @@ from dataclasses import dataclass
 import dagster as dg
 import polars as pl
 
-from assets.marts.crowd_detection import read_table_if_exists
 from assets.marts.outage_episodes import INCIDENTS_TABLE, OUTAGE_EPISODES_TABLE
 from pipelines.quality import Expect, check_result, has_columns, in_set, not_null
 from pipelines.resources import Workspace
-from pipelines.warehouse import replace_table
+from pipelines.warehouse import read_table_if_exists, replace_table
 
 RECONCILIATION_TABLE = "marts.incident_reconciliation"
 MINUTE_SLI_TABLE = "marts.provider_minute_sli"

@@ -32,13 +32,12 @@ from assets.marts.incidents import (
     capability_map,
     column_schema,
     conform,
-    read_optional,
     to_utc,
 )
 from pipelines.config import ProvidersConfig
 from pipelines.quality import between, check_result, unique_together
 from pipelines.resources import Workspace
-from pipelines.warehouse import replace_table
+from pipelines.warehouse import read_table_if_exists, replace_table
 
 RELIABILITY_CHECK = "component_reliability_valid"
 COMPONENT_ALL = "(all)"  # incidents that name no component: the provider's whole page
@@ -541,8 +540,8 @@ def component_reliability(context: dg.AssetExecutionContext, workspace: Workspac
     config = workspace.providers()
     window_start, window_end = analysis_window(config)
     with workspace.warehouse(read_only=True) as con:
-        mart_incidents = read_optional(con, "marts.incidents")
-        staged_affected = read_optional(con, "staging.status_affected_components")
+        mart_incidents = read_table_if_exists(con, "marts.incidents")
+        staged_affected = read_table_if_exists(con, "staging.status_affected_components")
     if mart_incidents is None:
         raise dg.Failure("marts.incidents does not exist yet: materialize marts/incidents first")
     mart = reliability_mart(mart_incidents, staged_affected, window_start, window_end, config)
