@@ -18,7 +18,7 @@ demo: setup
 	$(BIN)/incidents demo
 
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests
 
 dev: setup
 	$(BIN)/dagster dev

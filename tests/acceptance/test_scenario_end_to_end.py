@@ -1,7 +1,7 @@
 """The bundled scenario end to end, through Dagster, checked against the generator's planted truth.
 
 One session-scoped run of the whole graph over 2025-12-01..2026-03-15 (the same run `make demo` does),
-then many read-only checks. Grouped on one xdist worker so the run happens once.
+then many read-only checks.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pipelines.partitions import SCENARIO_END, SCENARIO_START
 from pipelines.scenario import generate
 
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("scenario")]
+pytestmark = pytest.mark.slow  # one module = one xdist worker (`--dist loadfile`), so one run
 UTC = dt.timezone.utc
 
 
