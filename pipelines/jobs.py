@@ -2,14 +2,11 @@
 
 import dagster as dg
 
-from pipelines.partitions import daily_partitions
-
 # Partitioned assets process the run's partition range; unpartitioned ones (status pages, window-wide
 # marts, reports) are rebuilt from everything staged so far in the same run.
 main_job = dg.define_asset_job(
     "main_job",
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups("raw"),
-    partitions_def=daily_partitions,
     description="Ingest, staging, marts and reports for the selected days (the daily materialisation).",
 )
 
