@@ -160,7 +160,9 @@ def lake_fingerprint(lake_root: Path) -> dict:
     glob = (lake_root / "day=*" / "*.parquet").as_posix()
     with duckdb.connect() as con:
         row = con.execute(
-            "SELECT count(*), sum(tokens_in), round(sum(latency_ms)), count(error_type), count(DISTINCT file), "
+            # latency has one decimal: summed as whole tenths, so the total does not depend on summation order
+            "SELECT count(*), sum(tokens_in), sum(round(latency_ms * 10)::BIGINT), count(error_type), "
+            "count(DISTINCT file), "
             "min(ts)::VARCHAR, max(ts)::VARCHAR FROM read_parquet(?)",
             [glob],
         ).fetchall()[0]
@@ -168,7 +170,7 @@ def lake_fingerprint(lake_root: Path) -> dict:
     return {
         "rows": row[0],
         "sum_tokens_in": int(row[1] or 0),
-        "sum_latency_ms": float(row[2] or 0),
+        "sum_latency_tenths_ms": int(row[2] or 0),
         "error_types": row[3],
         "files": row[4],
         "ts_range": [row[5], row[6]],
@@ -510,9 +512,10 @@ def main(argv: list[str] | None = None) -> dict:
             f"{' '.join(f'{x:.2f}' for x in report['machine']['load_avg_end'])}"
         )
         bad_checks = [
-            k
-            for k, v in {**checks["ingest_same_as_pipeline"], **checks["sli_same_as_pipeline"]}.items()
-            if not v
+            f"{kind} {key}"
+            for kind in ("ingest_same_as_pipeline", "sli_same_as_pipeline")
+            for key, same in checks[kind].items()
+            if not same
         ]
         if bad_checks:
             print(f"WARNING: results differ from the pipeline's for {bad_checks}")
