@@ -6,7 +6,7 @@ that process: VmHWM), engines interleaved within each repeat:
 
   ingest at N    pipeline (write_day_partition -> ingest_day, per day) | DuckDB | Polars    x repeats
   SLI at N       pipeline (the provider_minute_sli asset body)        | DuckDB | Polars    x repeats
-  pandas size    pipeline ingest + SLI | pandas ingest + SLI (pandas is too slow/large at N)  x repeats
+  pandas size    ingest and SLI: pipeline | DuckDB | Polars | pandas (1 M rows: pandas is slow at N)
   2N             pipeline ingest and SLI, once (for RSS growth; the N files again under new names)
   one day        a clean day | the same day with 0.01 % of lines broken (the exact path)    x repeats
 
