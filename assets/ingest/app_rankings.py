@@ -20,11 +20,22 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.ingest import day_folders
+from assets.ingest.day_folders import FileRefused as _FileRefused
+from assets.ingest.day_folders import parse_day
 from pipelines.quarantine import Rejects
-from pipelines.settings import UnsafePathError, safe_path
 
 SOURCE = "app_rankings"
 FEED_FORMATS = ("apple_rss_v2", "itunes_legacy")
+
+
+def day_files(data_dir: Path, day: str) -> list[Path]:
+    return day_folders.day_files(data_dir, day, SOURCE)
+
+
+def resolve_inside(data_dir: Path, day: str, listed: Path) -> Path:
+    return day_folders.resolve_inside(data_dir, day, listed, SOURCE)
+
 
 # staging.app_ranks (contract columns first; record_no = the entry's 1-based position in `file`)
 STAGING_SCHEMA = {
@@ -44,7 +55,6 @@ STAGING_SCHEMA = {
     "record_no": pl.Int64,
 }
 
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FILE_NAME = re.compile(r"^([A-Za-z]{2})-([a-z0-9]+(?:[-_][a-z0-9]+)*)\.json$")
 _LEGACY_ID_IN_URL = re.compile(r"/id(\d+)")
 _APP_ID = re.compile(r"\d+", re.ASCII)  # Apple app ids are positive integers ("-5" or "12a" are not)
@@ -69,10 +79,6 @@ class RanksParse:
         return self.rejects.height
 
 
-class _FileRefused(Exception):
-    """The whole file is unusable: one reject with record number 0, and the file is skipped."""
-
-
 @dataclass
 class Feed:
     """A chart response reduced to what we keep: its format, entries in rank order and update time."""
@@ -81,36 +87,6 @@ class Feed:
     entries: list[object]
     updated_text: str | None
     country: str | None
-
-
-def parse_day(day: str) -> dt.date:
-    """A partition key as a date; anything but YYYY-MM-DD is refused (keys also name folders)."""
-    try:
-        if _DAY.match(day):
-            return dt.date.fromisoformat(day)
-    except (TypeError, ValueError):
-        pass
-    raise ValueError(f"partition key {day!r} is not a YYYY-MM-DD day")
-
-
-def day_files(data_dir: Path, day: str) -> list[Path]:
-    """Every visible file in raw/app_rankings/<day>/, sorted by name."""
-    parse_day(day)
-    folder = safe_path(Path(data_dir), "raw", SOURCE, day)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-
-
-def resolve_inside(data_dir: Path, day: str, listed: Path) -> Path:
-    """The file a day-folder entry really is; a symlink that leaves the data dir is refused (_FileRefused).
-
-    day_files() lists names, and `is_file()` follows symlinks: without this a link to /etc/... would be read.
-    """
-    try:
-        return safe_path(Path(data_dir), "raw", SOURCE, day, listed.name)
-    except UnsafePathError as exc:
-        raise _FileRefused("file: symlink leaving the data dir; refused") from exc
 
 
 def country_and_chart(file_name: str) -> tuple[str, str]:

@@ -23,9 +23,11 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.ingest import day_folders
+from assets.ingest.day_folders import FileRefused as _FileRefused
+from assets.ingest.day_folders import parse_day
 from pipelines.config import ProvidersConfig
 from pipelines.quarantine import RAW_PREVIEW_CHARS, Rejects
-from pipelines.settings import UnsafePathError, safe_path
 from pipelines.warehouse import REJECTED_SCHEMA
 
 SOURCE = "crowd_reports"
@@ -33,6 +35,15 @@ REQUIRED_COLUMNS = ("timestamp", "service", "country", "reports")
 OPTIONAL_COLUMNS = ("problem_type", "baseline")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 SUFFIXES = (".csv", ".jsonl", ".csv.gz", ".jsonl.gz")
+
+
+def day_files(data_dir: Path, day: str) -> list[Path]:
+    return day_folders.day_files(data_dir, day, SOURCE)
+
+
+def resolve_inside(data_dir: Path, day: str, listed: Path) -> Path:
+    return day_folders.resolve_inside(data_dir, day, listed, SOURCE)
+
 
 # staging.crowd_reports (contract columns first; record_no points back into `file`)
 STAGING_SCHEMA = {
@@ -60,7 +71,6 @@ _RECORD_SCHEMA = {
 }
 
 _BLANK = " \t\r\x0b\x0c"
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _TS_WITH_OFFSET = (
     r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2})(:\d{2}(?:[.,]\d{1,9})?)?\s*([Zz]|[+-]\d{2}(?::?\d{2})?)$"
@@ -85,40 +95,6 @@ class CrowdParse:
     @property
     def rows_quarantined(self) -> int:
         return self.rejects.height
-
-
-class _FileRefused(Exception):
-    """The whole file is unusable (unreadable, corrupt gzip, undecodable header): one reject, record 0."""
-
-
-def parse_day(day: str) -> dt.date:
-    """A partition key as a date; anything but YYYY-MM-DD is refused (keys also name folders)."""
-    try:
-        if _DAY.match(day):
-            return dt.date.fromisoformat(day)
-    except (TypeError, ValueError):
-        pass
-    raise ValueError(f"partition key {day!r} is not a YYYY-MM-DD day")
-
-
-def day_files(data_dir: Path, day: str) -> list[Path]:
-    """Every visible file in raw/crowd_reports/<day>/, sorted by name (the order duplicates are ranked in)."""
-    parse_day(day)
-    folder = safe_path(Path(data_dir), "raw", SOURCE, day)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
-
-
-def resolve_inside(data_dir: Path, day: str, listed: Path) -> Path:
-    """The file a day-folder entry really is; a symlink that leaves the data dir is refused (_FileRefused).
-
-    day_files() lists names, and `is_file()` follows symlinks: without this a link to /etc/... would be read.
-    """
-    try:
-        return safe_path(Path(data_dir), "raw", SOURCE, day, listed.name)
-    except UnsafePathError as exc:
-        raise _FileRefused("file: symlink leaving the data dir; refused") from exc
 
 
 def read_bytes(path: Path) -> bytes:

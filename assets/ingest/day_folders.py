@@ -1,0 +1,45 @@
+"""Listing one source's raw files for a partition day (raw/<source>/<YYYY-MM-DD>/), safely."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from pipelines.settings import UnsafePathError, safe_path
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class FileRefused(Exception):
+    """The whole file is unusable: one reject with record number 0, and the file is skipped."""
+
+
+def parse_day(day: str) -> dt.date:
+    """A partition key as a date; anything but YYYY-MM-DD is refused (keys also name folders)."""
+    try:
+        if _DAY.match(day):
+            return dt.date.fromisoformat(day)
+    except (TypeError, ValueError):
+        pass
+    raise ValueError(f"partition key {day!r} is not a YYYY-MM-DD day")
+
+
+def day_files(data_dir: Path, day: str, source: str) -> list[Path]:
+    """Every visible file in raw/<source>/<day>/, sorted by name (the order duplicates are ranked in)."""
+    parse_day(day)
+    folder = safe_path(Path(data_dir), "raw", source, day)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def resolve_inside(data_dir: Path, day: str, listed: Path, source: str) -> Path:
+    """The file a day-folder entry really is; a symlink that leaves the data dir is refused (FileRefused).
+
+    day_files() lists names, and `is_file()` follows symlinks: without this a link to /etc/... would be read.
+    """
+    try:
+        return safe_path(Path(data_dir), "raw", source, day, listed.name)
+    except UnsafePathError as exc:
+        raise FileRefused("file: symlink leaving the data dir; refused") from exc
