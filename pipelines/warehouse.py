@@ -6,6 +6,7 @@ finds the file locked by another process waits and retries instead of failing th
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -176,3 +177,27 @@ def write_rejects(
     finally:
         con.unregister("_rejects")
     return rejects.height
+
+
+def replace_day_partitions(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    source: str,
+    days: Sequence[str],
+    accepted: pl.DataFrame,
+    files: Sequence[str],
+    rejects: pl.DataFrame,
+) -> None:
+    """Write `days` of a day-partitioned staging table and of its quarantine.
+
+    Rows are replaced per `partition_day`; the source's quarantined rows for those day folders are
+    dropped first, so a file removed since the last run leaves no stale rejects (write_rejects only
+    replaces the files it is given), then the new rejects are written.
+    """
+    replace_where(con, table, accepted, "partition_day", [dt.date.fromisoformat(d) for d in days])
+    for day in days:
+        con.execute(
+            "DELETE FROM quarantine.rejected_rows WHERE source = ? AND starts_with(file, ?)",
+            [source, f"raw/{source}/{day}/"],
+        )
+    write_rejects(con, source, files, rejects)

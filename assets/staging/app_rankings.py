@@ -1,17 +1,15 @@
 """staging.app_ranks: daily App Store top-chart positions per country, with our providers' apps tagged."""
 
-import datetime as dt
 
 import dagster as dg
 import polars as pl
 
 from assets import raw
 from assets.ingest.app_rankings import FEED_FORMATS, SOURCE, STAGING_SCHEMA, parse_app_days
-from assets.staging.crowd_reports import forget_day_rejects
 from pipelines.partitions import daily_partitions, single_run
 from pipelines.quality import between, check_result, has_columns, in_set, not_null, unique_together
 from pipelines.resources import Workspace
-from pipelines.warehouse import replace_where, write_rejects
+from pipelines.warehouse import replace_day_partitions
 
 APP_RANKS_CHECK = "app_ranks_valid"
 TABLE = "staging.app_ranks"
@@ -46,9 +44,7 @@ def app_ranks(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mat
     if parsed.rows_in != parsed.rows_accepted + parsed.rows_quarantined:
         raise RuntimeError(f"app ranks for {days[0]}..{days[-1]}: rows in != accepted + quarantined")
     with workspace.warehouse() as con:
-        replace_where(con, TABLE, parsed.accepted, "partition_day", [dt.date.fromisoformat(d) for d in days])
-        forget_day_rejects(con, SOURCE, days)
-        write_rejects(con, SOURCE, parsed.files, parsed.rejects)
+        replace_day_partitions(con, TABLE, SOURCE, days, parsed.accepted, parsed.files, parsed.rejects)
     context.log.info(
         f"app ranks {days[0]}..{days[-1]}: {parsed.rows_accepted} accepted, "
         f"{parsed.rows_quarantined} quarantined from {len(parsed.files)} files"

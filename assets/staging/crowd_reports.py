@@ -3,7 +3,6 @@
 import datetime as dt
 
 import dagster as dg
-import duckdb
 import polars as pl
 
 from assets import raw
@@ -11,21 +10,11 @@ from assets.ingest.crowd_reports import SOURCE, STAGING_SCHEMA, configured_servi
 from pipelines.partitions import daily_partitions, single_run
 from pipelines.quality import between, check_result, has_columns, in_set, not_null
 from pipelines.resources import Workspace
-from pipelines.warehouse import replace_where, write_rejects
+from pipelines.warehouse import replace_day_partitions
 
 CROWD_REPORTS_CHECK = "crowd_reports_valid"
 TABLE = "staging.crowd_reports"
 KEY = ["staging", "crowd_reports"]
-
-
-def forget_day_rejects(con: duckdb.DuckDBPyConnection, source: str, days: list[str]) -> None:
-    """Drop a source's quarantined rows for whole day folders, so a file removed since the last run
-    does not leave stale rejects behind (write_rejects only replaces the files it is given)."""
-    for day in days:
-        con.execute(
-            "DELETE FROM quarantine.rejected_rows WHERE source = ? AND starts_with(file, ?)",
-            [source, f"raw/{source}/{day}/"],
-        )
 
 
 @dg.asset(
@@ -63,9 +52,7 @@ def crowd_reports(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
     if parsed.rows_in != parsed.rows_accepted + parsed.rows_quarantined:
         raise RuntimeError(f"crowd reports for {days[0]}..{days[-1]}: rows in != accepted + quarantined")
     with workspace.warehouse() as con:
-        replace_where(con, TABLE, parsed.accepted, "partition_day", [dt.date.fromisoformat(d) for d in days])
-        forget_day_rejects(con, SOURCE, days)
-        write_rejects(con, SOURCE, parsed.files, parsed.rejects)
+        replace_day_partitions(con, TABLE, SOURCE, days, parsed.accepted, parsed.files, parsed.rejects)
     context.log.info(
         f"crowd reports {days[0]}..{days[-1]}: {parsed.rows_accepted} accepted, "
         f"{parsed.rows_quarantined} quarantined from {len(parsed.files)} files"
