@@ -28,6 +28,7 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check pipelines assets tests benchmarks
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) data/raw data/lake data/warehouse.duckdb .dagster/storage reports/*.html

@@ -63,8 +63,8 @@ def _out(data_dir: Path, engine: str, day: str) -> Path:
 def ingest_pipeline(data_dir: Path) -> dict:
     from assets.ingest.request_logs import ProviderMapping
     from assets.staging.request_logs import write_day_partition
-    from pipelines.config import load_providers
-    from pipelines.settings import Settings
+    from pipelines.core.config import load_providers
+    from pipelines.core.settings import Settings
 
     settings = Settings(data_dir, data_dir / "reports", data_dir / "config" / "providers.yaml")
     days = _days(data_dir)
@@ -207,8 +207,8 @@ def ingest_pandas(data_dir: Path) -> dict:
 def sli_pipeline(data_dir: Path) -> dict:
     from assets.marts.sli import MINUTE_SLI_TABLE, REQUEST_LOGS_VIEW, compute_minute_sli, relation_exists
     from assets.staging.request_logs import create_view
-    from pipelines.settings import Settings
-    from pipelines.warehouse import connect, replace_where
+    from pipelines.core.settings import Settings
+    from pipelines.core.warehouse import connect, replace_where
 
     settings = Settings(data_dir, data_dir / "reports", data_dir / "config" / "providers.yaml")
     days = [dt.date.fromisoformat(d) for d in _days(data_dir)]

@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipelines.partitions import SCENARIO_END, SCENARIO_START
-from pipelines.settings import get_settings
+from pipelines.core.partitions import SCENARIO_END, SCENARIO_START
+from pipelines.core.settings import get_settings
 
 app = typer.Typer(help="Incident analytics for AI providers.", no_args_is_help=True, add_completion=False)
 console = Console()
@@ -127,7 +127,7 @@ def demo(seed: int = typer.Option(2026, help="scenario seed"), scale: float = ty
 def fetch() -> None:
     """Pull live status pages and App Store charts over HTTP into raw/ (earlier snapshots are never touched)."""
     from assets.ingest.fetch import fetch_all
-    from pipelines.config import load_providers
+    from pipelines.core.config import load_providers
 
     settings = get_settings()
     report = fetch_all(settings, load_providers(settings.config_path))

@@ -3,9 +3,9 @@
 import dagster as dg
 
 import assets
+from pipelines.core.resources import Workspace
 from pipelines.executors import scale_out_jobs
 from pipelines.jobs import all_jobs
-from pipelines.resources import Workspace
 from pipelines.schedules import daily_schedule
 from pipelines.sensors import raw_files_sensor
 

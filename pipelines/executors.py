@@ -35,8 +35,8 @@ from dagster_celery import celery_executor
 from dagster_celery.executor import CELERY_CONFIG
 
 import assets
+from pipelines.core.resources import Workspace
 from pipelines.jobs import main_job
-from pipelines.resources import Workspace
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"

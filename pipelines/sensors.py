@@ -8,9 +8,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.core.partitions import daily_partitions
+from pipelines.core.resources import Workspace
 from pipelines.jobs import main_job
-from pipelines.partitions import daily_partitions
-from pipelines.resources import Workspace
 
 _DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STAMP = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})")

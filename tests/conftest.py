@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.resources import Workspace
+from pipelines.core.resources import Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

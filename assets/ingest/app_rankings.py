@@ -23,7 +23,7 @@ import polars as pl
 from assets.ingest import day_folders
 from assets.ingest.day_folders import FileRefused as _FileRefused
 from assets.ingest.day_folders import parse_day
-from pipelines.quarantine import Rejects
+from pipelines.core.quarantine import Rejects
 
 SOURCE = "app_rankings"
 FEED_FORMATS = ("apple_rss_v2", "itunes_legacy")

@@ -26,9 +26,8 @@ import polars as pl
 from assets.ingest import day_folders
 from assets.ingest.day_folders import FileRefused as _FileRefused
 from assets.ingest.day_folders import parse_day
-from pipelines.config import ProvidersConfig
-from pipelines.quarantine import RAW_PREVIEW_CHARS, Rejects
-from pipelines.warehouse import REJECTED_SCHEMA
+from pipelines.core.config import ProvidersConfig
+from pipelines.core.quarantine import RAW_PREVIEW_CHARS, REJECTED_SCHEMA, Rejects
 
 SOURCE = "crowd_reports"
 REQUIRED_COLUMNS = ("timestamp", "service", "country", "reports")

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from pipelines.settings import UnsafePathError, safe_path
+from pipelines.core.settings import UnsafePathError, safe_path
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

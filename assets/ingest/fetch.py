@@ -26,8 +26,8 @@ from urllib.parse import quote
 import httpx
 
 from assets.ingest.status_feeds import FeedError, feed_kind, parse_xml_document
-from pipelines.config import ProvidersConfig
-from pipelines.settings import Settings, UnsafePathError, safe_path
+from pipelines.core.config import ProvidersConfig
+from pipelines.core.settings import Settings, UnsafePathError, safe_path
 
 log = logging.getLogger(__name__)
 

@@ -48,9 +48,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from pipelines.config import ProvidersConfig
-from pipelines.quarantine import RAW_PREVIEW_CHARS
-from pipelines.warehouse import REJECTED_SCHEMA
+from pipelines.core.config import ProvidersConfig
+from pipelines.core.quarantine import RAW_PREVIEW_CHARS, REJECTED_SCHEMA
 
 SOURCE = "request_logs"
 CHUNK_BYTES = 16 << 20  # bytes read per step of the exact path

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pipelines.quarantine import Rejects
+from pipelines.core.quarantine import Rejects
 
 SOURCE = "status_pages"  # the `source` of every quarantined row written by this family
 

@@ -43,9 +43,9 @@ from scipy import fft as sfft
 from scipy import stats
 
 from assets.marts.migration import MIGRATION_TABLE, utc_columns
-from pipelines.quality import between, check_result, has_columns, not_null, unique_together
-from pipelines.resources import Workspace
-from pipelines.warehouse import read_table_if_exists, replace_table
+from pipelines.core.quality import between, check_result, has_columns, not_null, unique_together
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import read_table_if_exists, replace_table
 
 CORRELATION_TABLE = "marts.migration_correlation"
 LOAD_CURVE_TABLE = "marts.load_error_curve"

@@ -43,9 +43,9 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from pipelines.quality import between, check_result, has_columns, in_set, not_null, unique_together
-from pipelines.resources import Workspace
-from pipelines.warehouse import read_table_if_exists, replace_table
+from pipelines.core.quality import between, check_result, has_columns, in_set, not_null, unique_together
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import read_table_if_exists, replace_table
 
 CROWD_REPORTS_TABLE = "staging.crowd_reports"
 CROWD_BASELINE_TABLE = "marts.crowd_baseline"

@@ -2,7 +2,7 @@
 
 Inputs: marts.incident_reconciliation (one row per incident group), marts.incidents (capabilities of
 each vendor incident), marts.provider_minute_sli (our requests per minute) and the cost model file
-(data/config/cost_model.yaml, pipelines/cost_model.py).
+(data/config/cost_model.yaml, pipelines/core/cost_model.py).
 
 Per incident group (level 'incident'; group_id, plus incident_ids = the group's vendor incidents and
 incident_id = the first of them, null for a group no vendor incident covers):
@@ -35,10 +35,10 @@ import numpy as np
 import polars as pl
 
 from assets.marts.migration import utc_columns
-from pipelines.cost_model import CATEGORIES, SCENARIOS, CostModel, load_cost_model
-from pipelines.quality import between, check_result, has_columns, in_set, not_null, unique_together
-from pipelines.resources import Workspace
-from pipelines.warehouse import read_table_if_exists, replace_table
+from pipelines.core.cost_model import CATEGORIES, SCENARIOS, CostModel, load_cost_model
+from pipelines.core.quality import between, check_result, has_columns, in_set, not_null, unique_together
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import read_table_if_exists, replace_table
 
 DOWNTIME_COST_TABLE = "marts.downtime_cost"
 RECONCILIATION_TABLE = "marts.incident_reconciliation"

@@ -40,10 +40,10 @@ import numpy as np
 import polars as pl
 
 from assets.marts.migration import utc_columns
-from pipelines.cost_model import CostModel, load_cost_model
-from pipelines.quality import between, check_result, has_columns, in_set, not_null, unique_together
-from pipelines.resources import Workspace
-from pipelines.warehouse import read_table_if_exists, replace_table
+from pipelines.core.cost_model import CostModel, load_cost_model
+from pipelines.core.quality import between, check_result, has_columns, in_set, not_null, unique_together
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import read_table_if_exists, replace_table
 
 FAILOVER_TABLE = "marts.failover_simulation"
 MINUTE_SLI_TABLE = "marts.provider_minute_sli"

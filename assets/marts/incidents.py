@@ -23,10 +23,10 @@ from collections.abc import Mapping
 import dagster as dg
 import polars as pl
 
-from pipelines.config import ProvidersConfig
-from pipelines.quality import between, check_result, not_null, unique_together
-from pipelines.resources import Workspace
-from pipelines.warehouse import read_table_if_exists, replace_table
+from pipelines.core.config import ProvidersConfig
+from pipelines.core.quality import between, check_result, not_null, unique_together
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import read_table_if_exists, replace_table
 
 INCIDENTS_CHECK = "incidents_mart_valid"
 UTC = "UTC"
@@ -349,7 +349,7 @@ def column_schema(columns: Mapping[str, tuple[str, str]]) -> dg.TableSchema:
 
 
 def checkable(frame: pl.DataFrame) -> pl.DataFrame:
-    """List columns joined to text for the GX bridge (pipelines.quality casts lists to String, which
+    """List columns joined to text for the GX bridge (pipelines.core.quality casts lists to String, which
     Polars 2.1 refuses)."""
     lists = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
     return frame.with_columns(pl.col(name).list.join(", ") for name in lists)

@@ -39,9 +39,9 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from pipelines.quality import between, check_result, has_columns, in_set, not_null, unique_together
-from pipelines.resources import Workspace
-from pipelines.warehouse import replace_table, table_exists
+from pipelines.core.quality import between, check_result, has_columns, in_set, not_null, unique_together
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import replace_table, table_exists
 
 MIGRATION_TABLE = "marts.migration_signals"
 REQUEST_LOGS_VIEW = "staging.request_logs"

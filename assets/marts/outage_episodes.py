@@ -24,9 +24,9 @@ from assets.marts.crowd_detection import (
     CrowdDetectionParams,
     crowd_episodes,
 )
-from pipelines.quality import Expect, check_result, has_columns, in_set, not_null
-from pipelines.resources import Workspace
-from pipelines.warehouse import read_table_if_exists, replace_table
+from pipelines.core.quality import Expect, check_result, has_columns, in_set, not_null
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import read_table_if_exists, replace_table
 
 OUTAGE_EPISODES_TABLE = "marts.outage_episodes"
 INCIDENTS_TABLE = "marts.incidents"

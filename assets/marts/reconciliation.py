@@ -32,9 +32,9 @@ import dagster as dg
 import polars as pl
 
 from assets.marts.outage_episodes import INCIDENTS_TABLE, OUTAGE_EPISODES_TABLE
-from pipelines.quality import Expect, check_result, has_columns, in_set, not_null
-from pipelines.resources import Workspace
-from pipelines.warehouse import read_table_if_exists, replace_table
+from pipelines.core.quality import Expect, check_result, has_columns, in_set, not_null
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import read_table_if_exists, replace_table
 
 RECONCILIATION_TABLE = "marts.incident_reconciliation"
 MINUTE_SLI_TABLE = "marts.provider_minute_sli"
@@ -352,7 +352,7 @@ def reconcile(
 
 
 def _lists_as_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """List columns joined into text for the GX checks (pipelines.quality cannot cast lists on polars 2)."""
+    """List columns joined into text for the GX checks (pipelines.core.quality cannot cast lists on polars 2)."""
     return frame.with_columns(
         [
             pl.col(c).list.join(", ")

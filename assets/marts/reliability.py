@@ -34,10 +34,10 @@ from assets.marts.incidents import (
     conform,
     to_utc,
 )
-from pipelines.config import ProvidersConfig
-from pipelines.quality import between, check_result, unique_together
-from pipelines.resources import Workspace
-from pipelines.warehouse import read_table_if_exists, replace_table
+from pipelines.core.config import ProvidersConfig
+from pipelines.core.quality import between, check_result, unique_together
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import read_table_if_exists, replace_table
 
 RELIABILITY_CHECK = "component_reliability_valid"
 COMPONENT_ALL = "(all)"  # incidents that name no component: the provider's whole page

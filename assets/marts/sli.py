@@ -15,10 +15,10 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.partitions import daily_partitions, single_run
-from pipelines.quality import between, check_result, has_columns, not_null, unique_together
-from pipelines.resources import Workspace
-from pipelines.warehouse import replace_where
+from pipelines.core.partitions import daily_partitions, single_run
+from pipelines.core.quality import between, check_result, has_columns, not_null, unique_together
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import replace_where
 
 MINUTE_SLI_TABLE = "marts.provider_minute_sli"
 REQUEST_LOGS_VIEW = "staging.request_logs"
@@ -138,7 +138,7 @@ def compute_minute_sli(
 def relation_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether table or view `schema.name` exists.
 
-    Uses fetchall() rather than pipelines.warehouse.table_exists, whose fetchone() leaves a pending
+    Uses fetchall() rather than pipelines.core.warehouse.table_exists, whose fetchone() leaves a pending
     result that makes DuckDB 2 refuse the next con.sql() on the same connection.
     """
     schema, table = name.split(".")

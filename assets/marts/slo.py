@@ -21,9 +21,9 @@ import dagster as dg
 import polars as pl
 
 from assets.marts.sli import MINUTE_SLI_SCHEMA, MINUTE_SLI_TABLE, provider_minute_sli, relation_exists
-from pipelines.quality import between, check_result, has_columns, in_set, not_null, unique_together
-from pipelines.resources import Workspace
-from pipelines.warehouse import read_table, replace_table
+from pipelines.core.quality import between, check_result, has_columns, in_set, not_null, unique_together
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import read_table, replace_table
 
 SLO_BURN_TABLE = "marts.slo_burn"
 SLO_ALERTS_TABLE = "marts.slo_alerts"

@@ -33,9 +33,9 @@ from assets.reports.marts_data import (
 )
 from assets.reports.page import Page, WrittenPage, format_ts
 from assets.reports.retrospective import select_subjects
-from pipelines.partitions import daily_partitions, single_run
-from pipelines.resources import Workspace
-from pipelines.settings import safe_path
+from pipelines.core.partitions import daily_partitions, single_run
+from pipelines.core.resources import Workspace
+from pipelines.core.settings import safe_path
 
 DAY = dt.timedelta(days=1)
 RATIO_BUCKET_MINUTES = 15  # display resolution of the day's error-ratio chart (worst minute per bucket)

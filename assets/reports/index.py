@@ -38,8 +38,8 @@ from assets.reports.marts_data import (
 )
 from assets.reports.page import Page, format_ts
 from assets.reports.retrospective import select_subjects
-from pipelines.resources import Workspace
-from pipelines.settings import safe_path
+from pipelines.core.resources import Workspace
+from pipelines.core.settings import safe_path
 
 # (evidence source, mart, timestamp column, extra filter): how fresh each source's data is.
 FRESHNESS = (

@@ -30,7 +30,7 @@ from typing import Any
 
 import vl_convert as vlc
 
-from pipelines.settings import safe_path
+from pipelines.core.settings import safe_path
 
 VL_VERSION = "6.4"  # Vega-Lite of Altair 6.3 (schema v6.4.1), shipped by vl-convert 1.9
 SPECS_ELEMENT_ID = "vega-specs"

@@ -42,8 +42,8 @@ from assets.reports.marts_data import (
     read_mart,
 )
 from assets.reports.page import Page, WrittenPage, esc, slugify
-from pipelines.resources import Workspace
-from pipelines.settings import safe_path
+from pipelines.core.resources import Workspace
+from pipelines.core.settings import safe_path
 
 TOP_N = 5
 FOCUS_DAY = dt.date(2026, 3, 2)  # the 2 March 2026 Claude outage: always gets a retrospective

@@ -38,8 +38,8 @@ from assets.reports.marts_data import (
     read_mart,
 )
 from assets.reports.page import Page
-from pipelines.resources import Workspace
-from pipelines.settings import safe_path
+from pipelines.core.resources import Workspace
+from pipelines.core.settings import safe_path
 
 POLICIES = {  # uptime column -> policy label (weight of a partial-outage minute; major = 1)
     "uptime_pct_w0": "partial = 0",

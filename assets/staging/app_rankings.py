@@ -4,12 +4,12 @@
 import dagster as dg
 import polars as pl
 
-from assets import raw
 from assets.ingest.app_rankings import FEED_FORMATS, SOURCE, STAGING_SCHEMA, parse_app_days
-from pipelines.partitions import daily_partitions, single_run
-from pipelines.quality import between, check_result, has_columns, in_set, not_null, unique_together
-from pipelines.resources import Workspace
-from pipelines.warehouse import replace_day_partitions
+from assets.staging import raw
+from pipelines.core.partitions import daily_partitions, single_run
+from pipelines.core.quality import between, check_result, has_columns, in_set, not_null, unique_together
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import replace_day_partitions
 
 APP_RANKS_CHECK = "app_ranks_valid"
 TABLE = "staging.app_ranks"

@@ -5,12 +5,12 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from assets import raw
 from assets.ingest.crowd_reports import SOURCE, STAGING_SCHEMA, configured_services, parse_crowd_days
-from pipelines.partitions import daily_partitions, single_run
-from pipelines.quality import between, check_result, has_columns, in_set, not_null
-from pipelines.resources import Workspace
-from pipelines.warehouse import replace_day_partitions
+from assets.staging import raw
+from pipelines.core.partitions import daily_partitions, single_run
+from pipelines.core.quality import between, check_result, has_columns, in_set, not_null
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import replace_day_partitions
 
 CROWD_REPORTS_CHECK = "crowd_reports_valid"
 TABLE = "staging.crowd_reports"

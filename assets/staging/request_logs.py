@@ -22,13 +22,14 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from assets import raw
 from assets.ingest.request_logs import LAKE_COLUMNS, SOURCE, DayResult, ProviderMapping, ingest_day
-from pipelines.partitions import daily_partitions, single_run
-from pipelines.quality import MAX_VALIDATED_ROWS, between, check_result, has_columns, in_set, not_null
-from pipelines.resources import Workspace
-from pipelines.settings import Settings, safe_path
-from pipelines.warehouse import REJECTED_SCHEMA, write_rejects
+from assets.staging import raw
+from pipelines.core.partitions import daily_partitions, single_run
+from pipelines.core.quality import MAX_VALIDATED_ROWS, between, check_result, has_columns, in_set, not_null
+from pipelines.core.quarantine import REJECTED_SCHEMA
+from pipelines.core.resources import Workspace
+from pipelines.core.settings import Settings, safe_path
+from pipelines.core.warehouse import write_rejects
 
 REQUEST_LOGS_KEY = ["staging", "request_logs"]
 REQUEST_LOGS_CHECK = "request_logs_rows_valid"

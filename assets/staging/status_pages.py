@@ -14,7 +14,6 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from assets import raw
 from assets.ingest.status_feeds import parse_status_feed
 from assets.ingest.statuspage import (
     AFFECTED,
@@ -33,12 +32,13 @@ from assets.ingest.statuspage import (
     SnapshotRows,
     parse_statuspage_json,
 )
-from pipelines.config import Capability, ProvidersConfig
-from pipelines.quality import between, check_result, has_columns, in_set, not_null, unique_together
-from pipelines.quarantine import Rejects
-from pipelines.resources import Workspace
-from pipelines.settings import UnsafePathError, safe_path
-from pipelines.warehouse import replace_table, table_exists, write_rejects
+from assets.staging import raw
+from pipelines.core.config import Capability, ProvidersConfig
+from pipelines.core.quality import between, check_result, has_columns, in_set, not_null, unique_together
+from pipelines.core.quarantine import Rejects
+from pipelines.core.resources import Workspace
+from pipelines.core.settings import UnsafePathError, safe_path
+from pipelines.core.warehouse import replace_table, table_exists, write_rejects
 
 STATUS_INCIDENTS_CHECK = "status_incidents_valid"
 STATUS_UPDATES_CHECK = "status_incident_updates_valid"

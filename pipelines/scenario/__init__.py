@@ -58,7 +58,8 @@ import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
-from pipelines.config import ProvidersConfig, load_providers
+from pipelines.core.config import ProvidersConfig, load_providers
+from pipelines.core.settings import get_settings, safe_path
 from pipelines.scenario.app_rankings import write_app_rankings
 from pipelines.scenario.crowd_reports import write_crowd_reports
 from pipelines.scenario.output import Ledger
@@ -66,7 +67,6 @@ from pipelines.scenario.request_logs import write_request_logs
 from pipelines.scenario.status_pages import listed_incident_ids, write_status_pages
 from pipelines.scenario.timeline import build_world
 from pipelines.scenario.truth import SOURCES, Truth, build_truth
-from pipelines.settings import get_settings, safe_path
 
 __all__ = ["SOURCES", "Truth", "generate", "load_truth", "truth_path"]
 

@@ -6,7 +6,7 @@ import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.settings import safe_path
+from pipelines.core.settings import safe_path
 
 
 @dataclass

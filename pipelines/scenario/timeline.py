@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipelines.config import ProvidersConfig
+from pipelines.core.config import ProvidersConfig
 
 UTC = dt.UTC
 DAY_S = 86_400

@@ -18,16 +18,16 @@ import polars as pl
 import pytest
 
 from pipelines.cli import run_range
-from pipelines.partitions import SCENARIO_END, SCENARIO_START
+from pipelines.core.partitions import SCENARIO_END, SCENARIO_START
 from pipelines.scenario import generate
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # one module = one xdist worker (`--dist loadfile`), so one run
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _ts(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return dt.datetime.fromisoformat(text)
 
 
 @pytest.fixture(scope="session")

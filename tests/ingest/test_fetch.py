@@ -27,8 +27,8 @@ from assets.ingest.fetch import (
     validate_body,
     write_atomic,
 )
-from pipelines.config import load_providers
-from pipelines.settings import get_settings
+from pipelines.core.config import load_providers
+from pipelines.core.settings import get_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "status_pages"
 SP_INCIDENTS = (FIXTURES / "statuspage-incidents.json").read_bytes()

@@ -22,7 +22,7 @@ from assets.ingest.request_logs import (
     ingest_day,
     iter_line_batches,
 )
-from pipelines.config import load_providers
+from pipelines.core.config import load_providers
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests/fixtures/request_logs"

@@ -18,7 +18,7 @@ from assets.ingest.status_feeds import (
     split_updates,
 )
 from assets.ingest.statuspage import INCIDENT_STATUSES, TABLES, UPDATE_STATUSES, ParsedSnapshot
-from pipelines.config import load_providers
+from pipelines.core.config import load_providers
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "status_pages"
 REPO = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ from assets.ingest.statuspage import (
     ParsedSnapshot,
     parse_statuspage_json,
 )
-from pipelines.config import load_providers
+from pipelines.core.config import load_providers
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "status_pages"
 REPO = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ from assets.marts.crowd_detection import (
     crowd_episodes,
     infer_bin_minutes,
 )
-from pipelines.warehouse import read_table, replace_table
+from pipelines.core.warehouse import read_table, replace_table
 
 START = dt.datetime(2026, 2, 2, tzinfo=dt.UTC)  # a Monday: five whole weeks up to Sunday 2026-03-08
 WEEKS = 5

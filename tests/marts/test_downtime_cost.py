@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from assets.marts.downtime_cost import DOWNTIME_COST_SCHEMA, build_downtime_cost, incident_windows
-from pipelines.cost_model import CostModel
+from pipelines.core.cost_model import CostModel
 
 UTC = pl.Datetime("us", "UTC")
 

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from assets.marts.failover import FAILOVER_SCHEMA, avoidance_mask, cooldown_mask, simulate_failover
-from pipelines.cost_model import CostModel
+from pipelines.core.cost_model import CostModel
 
 UTC = pl.Datetime("us", "UTC")
 T0 = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)

@@ -13,7 +13,7 @@ from assets.marts.migration import (
     growth_48h_fit,
     read_inputs,
 )
-from pipelines.warehouse import replace_table
+from pipelines.core.warehouse import replace_table
 
 UTC = pl.Datetime("us", "UTC")
 START = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)  # a Monday

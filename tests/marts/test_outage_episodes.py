@@ -16,7 +16,7 @@ from assets.marts.outage_episodes import (
     status_episodes,
 )
 from assets.marts.reconciliation import incident_reconciliation
-from pipelines.warehouse import read_table, replace_table
+from pipelines.core.warehouse import read_table, replace_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_crowd_detection import START, synthetic_reports  # the planted-truth generator

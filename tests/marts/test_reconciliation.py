@@ -14,7 +14,7 @@ from assets.marts.reconciliation import (
     incident_reconciliation,
     reconcile,
 )
-from pipelines.warehouse import read_table, replace_table
+from pipelines.core.warehouse import read_table, replace_table
 
 UTC = pl.Datetime("us", "UTC")
 DAY = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)

@@ -20,7 +20,7 @@ from assets.marts.reliability import (
     reliability_mart,
     status_timeline,
 )
-from pipelines.warehouse import connect, read_table, replace_table
+from pipelines.core.warehouse import connect, read_table, replace_table
 
 UTC = dt.UTC
 TS = pl.Datetime("us", "UTC")

@@ -19,7 +19,7 @@ from assets.marts.sli import (
     with_unclassified,
 )
 from assets.marts.slo import slo_alerts, slo_budget, slo_burn, telemetry_episodes_asset
-from pipelines.warehouse import connect, read_table
+from pipelines.core.warehouse import connect, read_table
 
 UTC = dt.UTC
 LOG_SCHEMA = {

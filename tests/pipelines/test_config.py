@@ -1,7 +1,7 @@
 import pytest
 
-from pipelines.config import ConfigError, load_providers
-from pipelines.settings import UnsafePathError, safe_path
+from pipelines.core.config import ConfigError, load_providers
+from pipelines.core.settings import UnsafePathError, safe_path
 
 
 def test_tracked_config_loads(data_dir):

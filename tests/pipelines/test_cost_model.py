@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.config import ConfigError
-from pipelines.cost_model import CATEGORIES, SCENARIOS, load_cost_model
+from pipelines.core.config import ConfigError
+from pipelines.core.cost_model import CATEGORIES, SCENARIOS, load_cost_model
 
 REPO = Path(__file__).resolve().parents[2]
 TRACKED = REPO / "data/config/cost_model.yaml"

@@ -19,7 +19,7 @@ def test_definitions_load_and_resolve_every_job_and_schedule():
 
 def test_schedule_requests_yesterdays_partition():
     schedule = defs.resolve_schedule_def("daily_materialisation")
-    tick = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.timezone.utc)
+    tick = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)
     with dg.build_schedule_context(scheduled_execution_time=tick) as context:
         requests = list(schedule.evaluate_tick(context).run_requests)
     assert [r.partition_key for r in requests] == ["2026-03-02"]
@@ -51,7 +51,7 @@ def test_sensor_dedups_through_dagster(tmp_path, monkeypatch):
     _touch(raw / "crowd_reports/2026-03-02/claude.csv")
     monkeypatch.setenv("INCIDENTS_DATA_DIR", str(tmp_path / "data"))
     sensor = defs.resolve_sensor_def("raw_files_sensor")
-    from pipelines.resources import Workspace
+    from pipelines.core.resources import Workspace
 
     workspace = Workspace(data_dir=str(tmp_path / "data"), reports_dir=str(tmp_path / "r"), config_path="x")
     with dg.instance_for_test() as instance:

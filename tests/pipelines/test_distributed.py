@@ -26,6 +26,7 @@ import dagster as dg
 import pytest
 from polars.testing import assert_frame_equal
 
+from pipelines.core.resources import Workspace
 from pipelines.executors import (
     BACKEND_ENV,
     BACKFILL_SELECTION,
@@ -36,7 +37,6 @@ from pipelines.executors import (
     launch_partition_runs,
     warehouse_snapshot,
 )
-from pipelines.resources import Workspace
 from pipelines.scenario import generate
 
 pytestmark = pytest.mark.slow

@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from pipelines.core.resources import Workspace
 from pipelines.executors import (
     BACKFILL_SELECTION,
     RANGE_END_TAG,
@@ -24,7 +25,6 @@ from pipelines.executors import (
     launch_partition_runs,
     warehouse_snapshot,
 )
-from pipelines.resources import Workspace
 from pipelines.scenario import generate
 
 REPO = Path(__file__).resolve().parents[2]

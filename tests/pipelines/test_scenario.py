@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines.config import load_providers
+from pipelines.core.config import load_providers
 from pipelines.scenario import SOURCES, Truth, generate, load_truth
 from pipelines.scenario.timeline import (
     DEFAULT_END,

@@ -18,8 +18,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from pipelines.resources import Workspace
-from pipelines.warehouse import connect, replace_table, write_rejects
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import connect, replace_table, write_rejects
 
 REPO = Path(__file__).resolve().parents[2]
 UTC = pl.Datetime("us", "UTC")

@@ -10,7 +10,7 @@ import pytest
 
 from assets.reports.marts_data import cost_rows, json_value, read_mart, utc
 from assets.reports.retrospective import select_subjects
-from pipelines.warehouse import connect
+from pipelines.core.warehouse import connect
 
 A1_PAGE = "retrospective/2026-03-02-anthropic-inc-a1.html"
 EXPECTED_PAGES = [

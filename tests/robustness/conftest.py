@@ -19,7 +19,7 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from pipelines.resources import Workspace
+from pipelines.core.resources import Workspace
 
 REPO = Path(__file__).resolve().parents[2]
 

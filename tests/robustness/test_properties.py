@@ -22,8 +22,8 @@ from assets.ingest.app_rankings import parse_updated
 from assets.ingest.fetch import FetchError, FetchOptions, retry_delay, validate_body
 from assets.ingest.status_feeds import parse_display_time
 from assets.ingest.statuspage import Invalid, parse_timestamp
-from pipelines.config import load_providers
-from pipelines.settings import UnsafePathError, safe_path
+from pipelines.core.config import load_providers
+from pipelines.core.settings import UnsafePathError, safe_path
 
 REPO = Path(__file__).resolve().parents[2]
 DAY = "2026-03-02"

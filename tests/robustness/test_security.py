@@ -33,9 +33,9 @@ from assets.marts.incidents import incidents
 from assets.staging.app_rankings import app_ranks
 from assets.staging.crowd_reports import crowd_reports
 from assets.staging.status_pages import status_pages
-from pipelines.config import load_providers
-from pipelines.settings import UnsafePathError, safe_path
-from pipelines.warehouse import connect, replace_table, replace_where
+from pipelines.core.config import load_providers
+from pipelines.core.settings import UnsafePathError, safe_path
+from pipelines.core.warehouse import connect, replace_table, replace_where
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DAY = "2026-03-02"

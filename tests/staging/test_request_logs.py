@@ -23,7 +23,7 @@ from assets.staging.request_logs import (
     request_logs,
     write_day_partition,
 )
-from pipelines.warehouse import connect
+from pipelines.core.warehouse import connect
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests/fixtures/request_logs"
@@ -128,8 +128,8 @@ _KILLABLE_INGEST = """
 import sys
 from assets.ingest.request_logs import ProviderMapping
 from assets.staging.request_logs import write_day_partition
-from pipelines.config import load_providers
-from pipelines.settings import get_settings
+from pipelines.core.config import load_providers
+from pipelines.core.settings import get_settings
 
 settings = get_settings()
 write_day_partition(settings, ProviderMapping.from_config(load_providers(settings.config_path)), sys.argv[1])

@@ -20,7 +20,7 @@ from assets.staging.status_pages import (
     quality_checks,
     status_pages,
 )
-from pipelines.config import load_providers
+from pipelines.core.config import load_providers
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "status_pages"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.config import ProvidersConfig, load_providers
-from pipelines.settings import Settings, get_settings
-from pipelines.warehouse import connect
+from pipelines.core.config import ProvidersConfig, load_providers
+from pipelines.core.settings import Settings, get_settings
+from pipelines.core.warehouse import connect
 
 
 class Workspace(dg.ConfigurableResource):

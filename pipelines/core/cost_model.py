@@ -2,7 +2,7 @@
 
 Every figure is a `Range` of three scenario values (low <= base <= high), so each mart can carry a
 `scenario` dimension and every money column traces back to one key of this file. Errors name the file,
-the key and what was expected (through `pipelines.config.validate_model`).
+the key and what was expected (through `pipelines.core.config.validate_model`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipelines.config import ConfigError, load_yaml, validate_model
+from pipelines.core.config import ConfigError, load_yaml, validate_model
 
 Category = Literal["api", "consumer_app", "coding_agent"]
 CATEGORIES: tuple[str, ...] = ("api", "consumer_app", "coding_agent")

@@ -6,7 +6,7 @@ so the new-file sensor can report what landed.
 
 import dagster as dg
 
-from pipelines.partitions import daily_partitions
+from pipelines.core.partitions import daily_partitions
 
 status_pages = dg.AssetSpec(
     key=["raw", "status_pages"],

@@ -6,8 +6,13 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from pipelines.warehouse import REJECTED_SCHEMA
-
+REJECTED_SCHEMA = {
+    "source": pl.String,
+    "file": pl.String,
+    "record_no": pl.Int64,
+    "reason": pl.String,
+    "raw": pl.String,
+}
 RAW_PREVIEW_CHARS = 2000  # a 10 MB line is quarantined by its first 2,000 characters, not in full
 
 

@@ -13,27 +13,26 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import polars as pl
+
+from pipelines.core.quarantine import REJECTED_SCHEMA
+from pipelines.core.tables import sql_name
 
 SCHEMAS = ("staging", "marts", "quarantine")
 _TABLE = re.compile(r"^(staging|marts|quarantine)\.[a-z_][a-z0-9_]*$")
 
-REJECTED_SCHEMA = {
-    "source": pl.String,
-    "file": pl.String,
-    "record_no": pl.Int64,
-    "reason": pl.String,
-    "raw": pl.String,
-}
+Table = dg.AssetKey | str  # an asset key from tables.py (or, for the quarantine, its SQL name)
 
 
-def _checked(table: str) -> str:
+def _checked(table: Table) -> str:
     # Table names are identifiers and cannot be bound as parameters, so they come only from code and
     # must match this pattern; values always go through parameters.
-    if not _TABLE.match(table):
-        raise ValueError(f"not a warehouse table name: {table!r}")
-    return table
+    name = sql_name(table)
+    if not _TABLE.match(name):
+        raise ValueError(f"not a warehouse table name: {name!r}")
+    return name
 
 
 @contextmanager
@@ -54,6 +53,7 @@ def connect(path: Path, read_only: bool = False, lock_timeout_s: float = 120.0) 
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
     try:
+        con.execute("SET TimeZone = 'UTC'")  # the one UTC rule: TIMESTAMPTZ values come back in UTC
         if not read_only:
             for schema in SCHEMAS:
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
@@ -66,7 +66,7 @@ def connect(path: Path, read_only: bool = False, lock_timeout_s: float = 120.0) 
         con.close()
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def table_exists(con: duckdb.DuckDBPyConnection, table: Table) -> bool:
     schema, name = _checked(table).split(".")
     rows = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
@@ -75,7 +75,7 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(rows[0][0])
 
 
-def read_table(con: duckdb.DuckDBPyConnection, table: str, columns: str = "*", where: str = "") -> pl.DataFrame:
+def read_table(con: duckdb.DuckDBPyConnection, table: Table, columns: str = "*", where: str = "") -> pl.DataFrame:
     """`SELECT columns FROM table where`, rows in one fixed order.
 
     DuckDB scans in parallel, so without ORDER BY the row order (and with it the last bits of float
@@ -86,7 +86,7 @@ def read_table(con: duckdb.DuckDBPyConnection, table: str, columns: str = "*", w
 
 
 def read_table_if_exists(
-    con: duckdb.DuckDBPyConnection, table: str, columns: str = "*", where: str = ""
+    con: duckdb.DuckDBPyConnection, table: Table, columns: str = "*", where: str = ""
 ) -> pl.DataFrame | None:
     """`read_table`, or None while the table (or view) has not been written yet."""
     return read_table(con, table, columns, where) if table_exists(con, table) else None
@@ -95,14 +95,14 @@ def read_table_if_exists(
 MART_SIGNIFICANT_DIGITS = 12
 
 
-def stable_floats(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+def stable_floats(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     """Round a mart's float columns to 12 significant digits.
 
     Parallel aggregation (Polars, DuckDB) adds floats in an order that can change from run to run, which
     moves the last bit of a sum; rounding far below any reported precision makes a rerun byte-identical.
     Staging tables keep source values untouched.
     """
-    if not table.startswith("marts."):
+    if not sql_name(table).startswith("marts."):
         return frame
     digits = MART_SIGNIFICANT_DIGITS
     return frame.with_columns(
@@ -112,7 +112,7 @@ def stable_floats(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
+def replace_table(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame) -> int:
     """Atomically replace a whole table with `frame` (for tables rebuilt from every input)."""
     frame = stable_floats(_checked(table), frame)
     con.register("_incoming", frame)
@@ -129,7 +129,7 @@ def replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
 
 
 def replace_where(
-    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, column: str, values: Sequence[object]
+    con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame, column: str, values: Sequence[object]
 ) -> int:
     """Delete rows whose `column` is in `values`, then insert `frame`, in one transaction.
 
@@ -181,7 +181,7 @@ def write_rejects(
 
 def replace_day_partitions(
     con: duckdb.DuckDBPyConnection,
-    table: str,
+    table: Table,
     source: str,
     days: Sequence[str],
     accepted: pl.DataFrame,

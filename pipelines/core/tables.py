@@ -1,0 +1,43 @@
+"""Every warehouse table named once, as the Dagster asset key that writes it.
+
+Assets declare `key=tables.INCIDENTS`; readers pass the same key to warehouse functions, which turn it
+into the SQL name (`marts.incidents`). A table that is not an asset (the quarantine) is the only string.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+# staging: one table per source (request logs: a view over the Parquet lake)
+STATUS_INCIDENTS = dg.AssetKey(["staging", "status_incidents"])
+STATUS_UPDATES = dg.AssetKey(["staging", "status_incident_updates"])
+STATUS_AFFECTED = dg.AssetKey(["staging", "status_affected_components"])
+STATUS_COMPONENTS = dg.AssetKey(["staging", "status_components"])
+APP_RANKS = dg.AssetKey(["staging", "app_ranks"])
+CROWD_REPORTS = dg.AssetKey(["staging", "crowd_reports"])
+REQUEST_LOGS = dg.AssetKey(["staging", "request_logs"])
+
+# marts
+INCIDENTS = dg.AssetKey(["marts", "incidents"])
+COMPONENT_RELIABILITY = dg.AssetKey(["marts", "component_reliability"])
+MINUTE_SLI = dg.AssetKey(["marts", "provider_minute_sli"])
+SLO_BURN = dg.AssetKey(["marts", "slo_burn"])
+SLO_ALERTS = dg.AssetKey(["marts", "slo_alerts"])
+SLO_BUDGET = dg.AssetKey(["marts", "slo_budget"])
+TELEMETRY_EPISODES = dg.AssetKey(["marts", "telemetry_episodes"])
+CROWD_BASELINE = dg.AssetKey(["marts", "crowd_baseline"])
+OUTAGE_EPISODES = dg.AssetKey(["marts", "outage_episodes"])
+RECONCILIATION = dg.AssetKey(["marts", "incident_reconciliation"])
+MIGRATION_SIGNALS = dg.AssetKey(["marts", "migration_signals"])
+MIGRATION_CORRELATION = dg.AssetKey(["marts", "migration_correlation"])
+LOAD_ERROR_CURVE = dg.AssetKey(["marts", "load_error_curve"])
+DOWNTIME_COST = dg.AssetKey(["marts", "downtime_cost"])
+FAILOVER = dg.AssetKey(["marts", "failover_simulation"])
+
+# not an asset: every source's refused rows
+REJECTED_ROWS = "quarantine.rejected_rows"
+
+
+def sql_name(table: dg.AssetKey | str) -> str:
+    """`marts.incidents` for the key ["marts", "incidents"]; a string passes through unchanged."""
+    return ".".join(table.path) if isinstance(table, dg.AssetKey) else table
