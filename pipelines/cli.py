@@ -1,8 +1,9 @@
-"""The `incidents` command: demo, run, fetch. Runs go through Dagster, so they show up in `dagster dev`."""
+"""The `incidents` command: demo, run, backfill, fetch. Runs go through Dagster, so they show up in `dagster dev`."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import threading
@@ -13,13 +14,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from pipelines.backfill import EXECUTORS, RANGE_END_TAG, RANGE_START_TAG
 from pipelines.core.partitions import SCENARIO_END, SCENARIO_START
 from pipelines.core.settings import get_settings
 
 app = typer.Typer(help="Incident analytics for AI providers.", no_args_is_help=True, add_completion=False)
 console = Console()
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 INVOCATION_TAG = "incidents/invocation"
 
 
@@ -35,9 +35,9 @@ def _instance():
 
 
 def _main_job():
-    from pipelines.definitions import defs
+    from pipelines.definitions import job_named
 
-    return defs.resolve_job_def("main_job")
+    return job_named("main_job")
 
 
 def _parse_day(text: str, option: str) -> dt.date:
@@ -69,6 +69,8 @@ def run_range(start: dt.date, end: dt.date, in_process: bool = False) -> bool:
     """Materialise every asset for the UTC days [start, end] as one Dagster run on the persistent instance."""
     import dagster as dg
 
+    from pipelines.backfill import reconstructable_job
+
     if end < start:
         raise typer.BadParameter("--end must not be before --start")
     instance = _instance()
@@ -82,7 +84,7 @@ def run_range(start: dt.date, end: dt.date, in_process: bool = False) -> bool:
     watcher = threading.Thread(target=_watch, args=(instance, invocation, steps, done), daemon=True)
     watcher.start()
     try:
-        result = dg.execute_job(dg.reconstructable(_main_job), instance=instance, tags=tags, run_config=run_config)
+        result = dg.execute_job(reconstructable_job("main_job"), instance=instance, tags=tags, run_config=run_config)
     finally:
         done.set()
         watcher.join()
@@ -121,6 +123,33 @@ def demo(seed: int = typer.Option(2026, help="scenario seed"), scale: float = ty
     if ok:
         console.print(f"reports: {index}")
     raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def backfill(
+    start: str = typer.Option(..., help="UTC day YYYY-MM-DD (the first day with --end)"),
+    end: str = typer.Option(None, help="last UTC day of a range run (inclusive)"),
+    job: str = typer.Option("backfill_job", help="backfill_job, celery_backfill_job, main_job or celery_main_job"),
+    executor: str = typer.Option(None, help=f"one of {', '.join(EXECUTORS)} (default: the job's own)"),
+    max_concurrent: int = typer.Option(2, help="steps at a time (multiprocess)"),
+    run_config: str = typer.Option(None, help="run config as JSON (overrides --executor)"),
+) -> None:
+    """One Dagster run of a job for one partition (or a range) in this process: the unit of a parallel
+    or distributed backfill (deploy/README.md). Its last line is a JSON summary."""
+    from pipelines.backfill import executor_run_config, run_partitions, summary_line
+
+    first = _parse_day(start, "--start").isoformat()
+    last = _parse_day(end, "--end").isoformat() if end else None
+    if run_config:
+        config = json.loads(run_config)
+    elif executor:
+        config = executor_run_config(executor, max_concurrent)
+    else:
+        config = {}
+    _instance()
+    result = run_partitions(job, first, last, config)
+    print(summary_line(result), flush=True)
+    raise typer.Exit(0 if result.success else 1)
 
 
 @app.command()

@@ -1,6 +1,14 @@
-"""Jobs. `main_job` materialises the whole graph for a range of daily partitions in one run."""
+"""Jobs. `main_job` materialises the whole graph for a range of daily partitions in one run.
+
+Scale-out variants (deploy/README.md): `backfill_job` holds the per-day assets that run independently per
+partition, so a parallel backfill launches one run per day; the `celery_*` jobs run every step as a Celery
+task on the workers.
+"""
 
 import dagster as dg
+
+from pipelines.celery_executor import celery_env_executor
+from pipelines.core import tables
 
 # Partitioned assets process the run's partition range; unpartitioned ones (status pages, window-wide
 # marts, reports) are rebuilt from everything staged so far in the same run.
@@ -10,4 +18,29 @@ main_job = dg.define_asset_job(
     description="Ingest, staging, marts and reports for the selected days (the daily materialisation).",
 )
 
-all_jobs = [main_job]
+# The per-day staging tables and the minute SLI mart (which reads only its own day of staging.request_logs).
+BACKFILL_SELECTION = dg.AssetSelection.assets(
+    tables.CROWD_REPORTS, tables.APP_RANKS, tables.REQUEST_LOGS, tables.MINUTE_SLI
+)
+
+backfill_job = dg.define_asset_job(
+    "backfill_job",
+    selection=BACKFILL_SELECTION,
+    description="Per-day staging tables and the minute SLI mart; launch one run per partition to backfill in parallel.",
+)
+
+celery_backfill_job = dg.define_asset_job(
+    "celery_backfill_job",
+    selection=BACKFILL_SELECTION,
+    executor_def=celery_env_executor,
+    description="backfill_job with every step run as a Celery task on the workers (broker/backend from env).",
+)
+
+celery_main_job = dg.define_asset_job(
+    "celery_main_job",
+    selection=main_job.selection,
+    executor_def=celery_env_executor,
+    description="main_job with every step run as a Celery task on the workers (broker/backend from env).",
+)
+
+all_jobs = [main_job, backfill_job, celery_backfill_job, celery_main_job]

@@ -7,7 +7,6 @@ then many read-only checks.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -19,6 +18,7 @@ import pytest
 
 from pipelines.cli import run_range
 from pipelines.core.partitions import SCENARIO_END, SCENARIO_START
+from pipelines.core.snapshot import warehouse_digests
 from pipelines.scenario import generate
 
 REPO = Path(__file__).resolve().parents[2]
@@ -229,23 +229,20 @@ def test_reports_exist_and_the_march_2_retrospective_is_there(scenario):
 
 # -- issue 2: a rerun changes nothing ------------------------------------------------------------------
 
-def _digest(path: Path) -> dict[str, str]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        tables = con.sql("SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()
-        out = {}
-        for (table,) in tables + [("staging.request_logs",)]:
-            rows = con.sql(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
-            out[table] = hashlib.md5(repr(rows).encode()).hexdigest()
-        return out
-    finally:
-        con.close()
+def test_demo_tables_are_byte_identical_to_the_recorded_digests(scenario):
+    """The demo's tables, digested (rows sorted on every column, written as CSV with names and types), equal
+    the digests recorded in tests/fixtures/demo_digests.json. A change that moves any number fails here;
+    a change that means to (a fixed bug, a new column) re-records the file in the same commit, saying why."""
+    recorded = json.loads((REPO / "tests/fixtures/demo_digests.json").read_text())
+    actual = warehouse_digests(scenario["data"] / "warehouse.duckdb")
+    changed = sorted(name for name in recorded.keys() | actual.keys() if recorded.get(name) != actual.get(name))
+    assert changed == []
 
 
 def test_rerunning_a_range_leaves_every_table_identical(scenario):
-    before = _digest(scenario["data"] / "warehouse.duckdb")
+    before = warehouse_digests(scenario["data"] / "warehouse.duckdb")
     assert run_range(dt.date(2026, 3, 1), dt.date(2026, 3, 3), in_process=True)
-    after = _digest(scenario["data"] / "warehouse.duckdb")
+    after = warehouse_digests(scenario["data"] / "warehouse.duckdb")
     assert before.keys() == after.keys()
     changed = [table for table in before if before[table] != after[table]]
     assert changed == []

@@ -27,16 +27,11 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.core.resources import Workspace
-from pipelines.executors import (
-    BACKEND_ENV,
-    BACKFILL_SELECTION,
-    BROKER_ENV,
-    RANGE_END_TAG,
-    RANGE_START_TAG,
-    all_assets,
-    launch_partition_runs,
-    warehouse_snapshot,
-)
+from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, launch_partition_runs
+from pipelines.celery_executor import BACKEND_ENV, BROKER_ENV
+from pipelines.core.snapshot import warehouse_snapshot
+from pipelines.definitions import all_assets
+from pipelines.jobs import BACKFILL_SELECTION
 from pipelines.scenario import generate
 
 pytestmark = pytest.mark.slow
@@ -228,7 +223,7 @@ def cluster(tmp_path: Path, scenario: Path, redis_url: str, postgres: dict[str, 
                 # -i: import the code location and GX in the worker before it forks its pool process
                 workers[name] = (subprocess.Popen(
                     [str(VENV_BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
-                     "-y", str(DEPLOY / "celery.yaml"), "-n", name, "-i", "pipelines.executors",
+                     "-y", str(DEPLOY / "celery.yaml"), "-n", name, "-i", "pipelines.definitions",
                      "-i", "great_expectations", "--", "--concurrency=1"],
                     cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True), log)
         deadline = time.monotonic() + WORKER_READY_S

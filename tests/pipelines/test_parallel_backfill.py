@@ -15,16 +15,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.core.resources import Workspace
-from pipelines.executors import (
-    BACKFILL_SELECTION,
-    RANGE_END_TAG,
-    RANGE_START_TAG,
-    all_assets,
-    backfill_keys,
-    executor_run_config,
-    launch_partition_runs,
-    warehouse_snapshot,
-)
+from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, executor_run_config, launch_partition_runs
+from pipelines.core.snapshot import warehouse_snapshot
+from pipelines.definitions import all_assets, defs
+from pipelines.jobs import BACKFILL_SELECTION
 from pipelines.scenario import generate
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,11 +71,11 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
-def test_backfill_job_selects_the_per_day_assets_that_exist():
-    keys = [key.to_user_string() for key in backfill_keys()]
-    assert {"staging/crowd_reports", "staging/app_ranks"} <= set(keys)
-    # the SLI mart is only kept with the staging view it reads
-    assert "marts/provider_minute_sli" not in keys or "staging/request_logs" in keys
+def test_backfill_job_selects_the_per_day_assets():
+    job = defs.resolve_job_def("backfill_job")
+    keys = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+    assert keys == {"staging/crowd_reports", "staging/app_ranks", "staging/request_logs",
+                    "marts/provider_minute_sli"}
 
 
 def test_parallel_partition_runs_match_one_in_process_run(scenario, tmp_path):

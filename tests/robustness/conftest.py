@@ -8,9 +8,6 @@ is needed for them.
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +17,7 @@ import duckdb
 import pytest
 
 from pipelines.core.resources import Workspace
+from pipelines.core.snapshot import table_digest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,13 +49,7 @@ def query(workspace: Workspace, sql: str, params: list | None = None) -> list[di
 def digest(workspace: Workspace, relation: str) -> str:
     """md5 of a table's rows sorted on every column, written as CSV (types and values, not row order)."""
     with duckdb.connect(str(workspace.settings.warehouse_path), read_only=True) as con:
-        cursor = con.execute(f"SELECT * FROM {relation} ORDER BY ALL")  # relation names come from the test
-        header = [f"{d[0]}:{d[1]}" for d in cursor.description]
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(cursor.fetchall())
-    return hashlib.md5(out.getvalue().encode("utf-8", "backslashreplace")).hexdigest()
+        return table_digest(con, relation)
 
 
 @pytest.fixture(scope="session")
