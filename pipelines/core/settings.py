@@ -35,11 +35,14 @@ class Settings:
 
 
 def get_settings() -> Settings:
+    """From the contract env vars: INCIDENTS_DATA_DIR (./data), INCIDENTS_REPORTS_DIR (./reports) and
+    INCIDENTS_CONFIG ($INCIDENTS_DATA_DIR/config/providers.yaml)."""
     data_dir = Path(os.environ.get("INCIDENTS_DATA_DIR", "./data")).resolve()
+    config = os.environ.get("INCIDENTS_CONFIG")
     return Settings(
         data_dir=data_dir,
         reports_dir=Path(os.environ.get("INCIDENTS_REPORTS_DIR", "./reports")).resolve(),
-        config_path=Path(os.environ.get("INCIDENTS_CONFIG", "./data/config/providers.yaml")).resolve(),
+        config_path=Path(config).resolve() if config else data_dir / "config" / "providers.yaml",
     )
 
 

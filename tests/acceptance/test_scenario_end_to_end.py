@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.cli import run_range
+from pipelines.runs import run_range
 from pipelines.core.partitions import SCENARIO_END, SCENARIO_START
 from pipelines.core.snapshot import warehouse_digests
 from pipelines.scenario import generate
