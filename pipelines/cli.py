@@ -11,6 +11,7 @@ import json
 import os
 from importlib.metadata import version
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -21,7 +22,9 @@ from pipelines.core.settings import get_settings
 from pipelines.runs import console, run_range
 
 app = typer.Typer(help="Incident analytics for AI providers.", no_args_is_help=True, add_completion=False)
-Day = typer.Option(..., formats=["%Y-%m-%d"], metavar="YYYY-MM-DD")
+DAY = {"formats": ["%Y-%m-%d"], "metavar": "YYYY-MM-DD"}
+Start = Annotated[dt.datetime, typer.Option(help="first UTC day", **DAY)]
+End = Annotated[dt.datetime, typer.Option(help="last UTC day (inclusive)", **DAY)]
 
 
 def _version(value: bool) -> None:
@@ -32,10 +35,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    data_dir: Path = typer.Option(None, envvar="INCIDENTS_DATA_DIR", help="data dir [default: ./data]"),
-    reports_dir: Path = typer.Option(None, envvar="INCIDENTS_REPORTS_DIR", help="reports dir [default: ./reports]"),
-    config: Path = typer.Option(None, envvar="INCIDENTS_CONFIG",
-                                help="providers file [default: <data dir>/config/providers.yaml]"),
+    data_dir: Annotated[Path | None, typer.Option(envvar="INCIDENTS_DATA_DIR",
+                                                  help="data dir [default: ./data]")] = None,
+    reports_dir: Annotated[Path | None, typer.Option(envvar="INCIDENTS_REPORTS_DIR",
+                                                     help="reports dir [default: ./reports]")] = None,
+    config: Annotated[Path | None, typer.Option(envvar="INCIDENTS_CONFIG",
+                                                help="providers file [default: <data dir>/config/providers.yaml]")] = None,
     _: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
 ) -> None:
     """Incident analytics for AI providers."""
@@ -71,8 +76,8 @@ def check() -> None:
 
 @app.command()
 def run(
-    start: dt.datetime = Day,
-    end: dt.datetime = Day,
+    start: Start,
+    end: End,
     in_process: bool = typer.Option(False, help="run every step in this process (no subprocess per step)"),
 ) -> None:
     """Materialise every asset (ingest, staging, marts, reports) for a UTC date range, through Dagster."""
@@ -101,9 +106,8 @@ def demo(seed: int = typer.Option(2026, help="scenario seed"), scale: float = ty
 
 @app.command()
 def backfill(
-    start: dt.datetime = Day,
-    end: dt.datetime = typer.Option(None, formats=["%Y-%m-%d"], metavar="YYYY-MM-DD",
-                                    help="last UTC day of a range run (inclusive)"),
+    start: Start,
+    end: Annotated[dt.datetime | None, typer.Option(help="last UTC day of a range run (inclusive)", **DAY)] = None,
     job: str = typer.Option("backfill_job", help="backfill_job, celery_backfill_job, main_job or celery_main_job"),
     executor: str = typer.Option(None, help=f"one of {', '.join(EXECUTORS)} (default: the job's own)"),
     max_concurrent: int = typer.Option(2, help="steps at a time (multiprocess)"),

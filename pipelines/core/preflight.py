@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from pipelines.core.config import ConfigError, ProvidersConfig, load_providers
 from pipelines.core.cost_model import load_cost_model

@@ -26,9 +26,9 @@ import dagster as dg
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.core.resources import Workspace
 from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, launch_partition_runs
 from pipelines.celery_executor import BACKEND_ENV, BROKER_ENV
+from pipelines.core.resources import Workspace
 from pipelines.core.snapshot import warehouse_snapshot
 from pipelines.definitions import all_assets
 from pipelines.jobs import BACKFILL_SELECTION

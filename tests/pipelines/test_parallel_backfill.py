@@ -14,8 +14,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.core.resources import Workspace
 from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, executor_run_config, launch_partition_runs
+from pipelines.core.resources import Workspace
 from pipelines.core.snapshot import warehouse_snapshot
 from pipelines.definitions import all_assets, defs
 from pipelines.jobs import BACKFILL_SELECTION
