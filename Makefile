@@ -5,10 +5,13 @@ export DAGSTER_HOME := $(CURDIR)/.dagster
 
 .PHONY: setup demo test dev bench lint clean
 
+# pip bootstraps uv at the version the lock file pins; uv installs the lock file (the single source of
+# versions) into the venv in seconds, then the project itself, editable, without resolving anything.
 $(BIN)/incidents: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet $$(grep -i '^uv==' requirements.lock)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(BIN)/incidents
 
 setup: $(BIN)/incidents
@@ -18,7 +21,7 @@ demo: setup
 	$(BIN)/incidents demo
 
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadfile tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile -rs tests
 
 dev: setup
 	$(BIN)/dagster dev

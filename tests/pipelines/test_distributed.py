@@ -38,8 +38,25 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
-REDIS_SERVER = Path("/usr/bin/redis-server")
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+REDIS_SERVER = Path(shutil.which("redis-server") or "/usr/bin/redis-server")
+
+
+def _postgres_bin() -> Path:
+    """Debian puts PostgreSQL's server binaries under /usr/lib/postgresql/<major>/bin: the newest one found."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    on_path = shutil.which("initdb")
+    return found[-1].parent if found else Path(on_path).parent if on_path else Path("/usr/lib/postgresql/bin")
+
+
+PG_BIN = _postgres_bin()
+
+
+def unavailable(reason: str) -> None:
+    """A service this test needs cannot run: a skip on a developer's machine, a failure in CI (CI=true),
+    where .ci/run installs every service and a skip would hide a broken set-up."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI: {reason}")
+    pytest.skip(reason)
 VENV_BIN = Path(sys.executable).parent
 FIRST, LAST = dt.date(2026, 2, 27), dt.date(2026, 3, 5)
 DAYS = [(FIRST + dt.timedelta(days=i)).isoformat() for i in range((LAST - FIRST).days + 1)]
@@ -96,9 +113,9 @@ def redis_ping(port: int) -> bool:
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not REDIS_SERVER.exists():
-        pytest.skip(f"{REDIS_SERVER} is not installed (apt-get install redis-server)")
+        unavailable(f"{REDIS_SERVER} is not installed (apt-get install redis-server)")
     if importlib.util.find_spec("redis") is None:
-        pytest.skip("Celery's Redis transport needs the `redis` Python package (redis-py), "
+        unavailable("Celery's Redis transport needs the `redis` Python package (redis-py), "
                     "which is not installed in this environment")
     work = tmp_path_factory.mktemp("redis")
     port = free_port()
@@ -111,7 +128,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + SERVER_START_S
         while not redis_ping(port):
             if server.poll() is not None or time.monotonic() > deadline:
-                pytest.skip(f"redis-server did not start on 127.0.0.1:{port}: {tail(log)}")
+                unavailable(f"redis-server did not start on 127.0.0.1:{port}: {tail(log)}")
             time.sleep(0.2)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
@@ -124,7 +141,7 @@ def _as_postgres(command: list[str]) -> list[str]:
         return command
     runuser = shutil.which("runuser")
     if runuser is None:
-        pytest.skip("running as root without `runuser` to switch to the postgres user")
+        unavailable("running as root without `runuser` to switch to the postgres user")
     return [runuser, "-u", "postgres", "--", *command]
 
 
@@ -132,12 +149,12 @@ def _as_postgres(command: list[str]) -> list[str]:
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A throw-away PostgreSQL 15 cluster on 127.0.0.1 and a free port; yields the DAGSTER_PG_* env vars."""
     if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"PostgreSQL 15 binaries not found under {PG_BIN} (apt-get install postgresql)")
+        unavailable(f"PostgreSQL binaries (initdb) not found under {PG_BIN} (apt-get install postgresql)")
     if os.geteuid() == 0:
         try:
             owner = pwd.getpwnam("postgres")
         except KeyError:
-            pytest.skip("running as root and there is no `postgres` OS user to run the server as")
+            unavailable("running as root and there is no `postgres` OS user to run the server as")
     # Not under pytest's tmp dir: that is private to root, and the server runs as `postgres`.
     root = Path(tempfile.mkdtemp(prefix="incidents-pg-"))
     data, sockets, log = root / "data", root / "sock", root / "server.log"
@@ -153,7 +170,7 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
             _as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                           "--no-sync", "--no-instructions"]), capture_output=True, text=True, timeout=120, check=False)
         if init.returncode != 0:
-            pytest.skip(f"initdb failed: {init.stderr[-2000:]}")
+            unavailable(f"initdb failed: {init.stderr[-2000:]}")
         options = (f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off "
                    f"-c full_page_writes=off")
         started = True  # from here on, always try to stop it in `finally` (a timed-out start may be up)
@@ -161,7 +178,7 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str
                                              str(int(SERVER_START_S)), "start"]),
                                capture_output=True, text=True, timeout=SERVER_START_S + 15, check=False)
         if start.returncode != 0:
-            pytest.skip(f"PostgreSQL did not start on 127.0.0.1:{port}: {start.stderr[-1000:]} {tail(log)}")
+            unavailable(f"PostgreSQL did not start on 127.0.0.1:{port}: {start.stderr[-1000:]} {tail(log)}")
         import psycopg2
 
         con = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres", connect_timeout=10)
@@ -200,7 +217,7 @@ def cluster(tmp_path: Path, scenario: Path, redis_url: str, postgres: dict[str, 
             monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
     """DAGSTER_HOME with deploy/dagster.yaml, the env every process shares, and two running workers."""
     if not (VENV_BIN / "dagster-celery").exists():
-        pytest.skip(f"dagster-celery is not installed in {VENV_BIN}")
+        unavailable(f"dagster-celery is not installed in {VENV_BIN}")
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(DEPLOY / "dagster.yaml", home / "dagster.yaml")
