@@ -205,10 +205,11 @@ def ingest_pandas(data_dir: Path) -> dict:
 
 # --------------------------------------------------------------------------------------------------- SLI
 def sli_pipeline(data_dir: Path) -> dict:
-    from assets.marts.sli import MINUTE_SLI_TABLE, REQUEST_LOGS_VIEW, compute_minute_sli, relation_exists
+    from assets.marts.sli import compute_minute_sli
     from assets.staging.request_logs import create_view
+    from pipelines.core import tables
     from pipelines.core.settings import Settings
-    from pipelines.core.warehouse import connect, replace_where
+    from pipelines.core.warehouse import connect, replace_where, table_exists
 
     settings = Settings(data_dir, data_dir / "reports", data_dir / "config" / "providers.yaml")
     days = [dt.date.fromisoformat(d) for d in _days(data_dir)]
@@ -218,12 +219,12 @@ def sli_pipeline(data_dir: Path) -> dict:
     start = _start()
     # --- the provider_minute_sli asset body
     with connect(settings.warehouse_path) as con:
-        if not relation_exists(con, REQUEST_LOGS_VIEW):
+        if not table_exists(con, tables.REQUEST_LOGS):
             raise RuntimeError("staging.request_logs is missing")
         t = time.perf_counter()
         sli = compute_minute_sli(con, days)
         compute_seconds = time.perf_counter() - t
-        replace_where(con, MINUTE_SLI_TABLE, sli, "day", days)
+        replace_where(con, tables.MINUTE_SLI, sli, "day", days)
     seconds = _stop(start)
     return {
         "seconds": seconds,

@@ -9,6 +9,7 @@ from pathlib import Path
 from pipelines.core.settings import UnsafePathError, safe_path
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SYMLINK_REFUSED = "file: symlink leaving the data dir; refused"
 
 
 class FileRefused(Exception):
@@ -28,7 +29,11 @@ def parse_day(day: str) -> dt.date:
 def day_files(data_dir: Path, day: str, source: str) -> list[Path]:
     """Every visible file in raw/<source>/<day>/, sorted by name (the order duplicates are ranked in)."""
     parse_day(day)
-    folder = safe_path(Path(data_dir), "raw", source, day)
+    return visible_files(safe_path(Path(data_dir), "raw", source, day))
+
+
+def visible_files(folder: Path) -> list[Path]:
+    """A folder's files in name order; hidden files (editors, partial uploads) are ignored."""
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -42,4 +47,4 @@ def resolve_inside(data_dir: Path, day: str, listed: Path, source: str) -> Path:
     try:
         return safe_path(Path(data_dir), "raw", source, day, listed.name)
     except UnsafePathError as exc:
-        raise FileRefused("file: symlink leaving the data dir; refused") from exc
+        raise FileRefused(SYMLINK_REFUSED) from exc

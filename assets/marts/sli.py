@@ -10,143 +10,51 @@ view's hive `day` filter prunes Parquet files); only the small per-minute result
 
 import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 import polars as pl
 
+from pipelines.core import tables
+from pipelines.core.frames import to_utc
+from pipelines.core.minute_sli import COUNT_COLUMNS, MINUTE_SLI_SCHEMA
 from pipelines.core.partitions import daily_partitions, single_run
 from pipelines.core.quality import between, check_result, has_columns, not_null, unique_together
 from pipelines.core.resources import Workspace
-from pipelines.core.warehouse import replace_where
+from pipelines.core.warehouse import replace_where, table_exists
 
-MINUTE_SLI_TABLE = "marts.provider_minute_sli"
-REQUEST_LOGS_VIEW = "staging.request_logs"
 SLI_CHECK = "minute_sli_classes_add_up"
 
-# Timeout decision: a request is a timeout when its error_type mentions "timeout" (case-insensitive:
-# "timeout", "read_timeout", "connect_timeout", ...) OR its status is 408 / 504. Gateways record a
-# client-side deadline as 408 and an upstream deadline as 504; either way the user got no answer, so
-# both count against the provider. Timeout wins over every status class, which keeps the classes
-# disjoint: a 504 is a timeout (not an errors_5xx), a 408 is a timeout (not an errors_4xx_other).
-TIMEOUT_STATUSES = (408, 504)
-
-# Disjoint request classes, in order of precedence; they add up to `requests`.
-COUNT_COLUMNS = (
-    "ok",  # 2xx/3xx, not a timeout
-    "errors_5xx",  # 500-599 except 529 and except 504 (timeout)
-    "errors_529",  # provider overloaded
-    "errors_429",  # our quota / rate limit: OUR error
-    "errors_4xx_other",  # other 4xx except 408 (timeout): OUR error
-    "timeouts",  # error_type ~ timeout, or status 408/504
-    "errors_other",  # no usable status (null, 0, 1xx, >= 600) and not a timeout: not the provider's
-)
-
-MINUTE_SLI_SCHEMA = {
-    "day": pl.Date,
-    "provider": pl.String,
-    "minute": pl.Datetime("us", "UTC"),
-    "requests": pl.Int64,
-    **{name: pl.Int64 for name in COUNT_COLUMNS},
-    "error_ratio": pl.Float64,
-    "latency_p50_ms": pl.Float64,
-    "latency_p95_ms": pl.Float64,
-}
-
-_STATUS_FILTERS = {
-    "ok": "s BETWEEN 200 AND 399",
-    "errors_5xx": "s BETWEEN 500 AND 599 AND s <> 529",
-    "errors_529": "s = 529",
-    "errors_429": "s = 429",
-    "errors_4xx_other": "s BETWEEN 400 AND 499 AND s <> 429",
-    "errors_other": "s < 200 OR s > 599",
-}
+# The request classes, the timeout rule and the provider's error ratio are spelled out in the SQL.
+MINUTE_SLI_SQL = (Path(__file__).parent / "sli.sql").read_text(encoding="utf-8")
 
 
-def minute_sli_sql(n_days: int, source: str = REQUEST_LOGS_VIEW) -> str:
+def minute_sli_sql(n_days: int, source: dg.AssetKey | str = tables.REQUEST_LOGS) -> str:
     """The SQL behind `marts.provider_minute_sli` for `n_days` days, bound as `n_days` DATE parameters.
 
-    `source` is a table/view name from code (never from data). One placeholder per day keeps the
-    filter a constant IN-list, which DuckDB pushes down to the Parquet scan (hive partition pruning).
+    `source` is a table/view from code (never from data). One placeholder per day keeps the filter a
+    constant IN-list, which DuckDB pushes down to the Parquet scan (hive partition pruning).
     """
     if n_days < 1:
         raise ValueError("minute_sli_sql needs at least one day")
     placeholders = ", ".join("?::DATE" for _ in range(n_days))
-    counts = ",\n        ".join(
-        f"count(*) FILTER (WHERE NOT is_timeout AND ({cond})) AS {name}"
-        for name, cond in _STATUS_FILTERS.items()
-    )
-    timeout_list = ", ".join(str(code) for code in TIMEOUT_STATUSES)
-    return f"""
-WITH logs AS (
-    SELECT
-        day,
-        provider,
-        date_trunc('minute', ts) AS minute,
-        coalesce(status, 0) AS s,
-        coalesce(status IN ({timeout_list}), false)
-            OR coalesce(error_type ILIKE '%timeout%', false) AS is_timeout,
-        latency_ms
-    FROM {source}
-    WHERE day IN ({placeholders})
-),
-per_minute AS (
-    SELECT
-        day,
-        provider,
-        minute,
-        count(*) AS requests,
-        {counts},
-        count(*) FILTER (WHERE is_timeout) AS timeouts,
-        quantile_cont(latency_ms, [0.5, 0.95]) AS latency_quantiles
-    FROM logs
-    GROUP BY day, provider, minute
-)
-SELECT
-    day,
-    provider,
-    minute,
-    requests,
-    ok,
-    errors_5xx,
-    errors_529,
-    errors_429,
-    errors_4xx_other,
-    timeouts,
-    errors_other,
-    (errors_5xx + errors_529 + timeouts) / requests AS error_ratio,
-    latency_quantiles[1]::DOUBLE AS latency_p50_ms,
-    latency_quantiles[2]::DOUBLE AS latency_p95_ms
-FROM per_minute
-"""
+    return MINUTE_SLI_SQL.format(source=tables.sql_name(source), day_placeholders=placeholders)
 
 
 def compute_minute_sli(
-    con: duckdb.DuckDBPyConnection, days: Sequence[dt.date | str], source: str = REQUEST_LOGS_VIEW
+    con: duckdb.DuckDBPyConnection,
+    days: Sequence[dt.date | str],
+    source: dg.AssetKey | str = tables.REQUEST_LOGS,
 ) -> pl.DataFrame:
     """Run `minute_sli_sql` for `days` on `con`; return the per-minute SLI frame (minute in UTC)."""
     day_values = sorted({dt.date.fromisoformat(d) if isinstance(d, str) else d for d in days})
     if not day_values:
         return pl.DataFrame(schema=MINUTE_SLI_SCHEMA)
     frame = con.sql(minute_sli_sql(len(day_values), source), params=day_values).pl()
-    return frame.with_columns(
-        pl.col("minute").dt.convert_time_zone("UTC"),
-        pl.col("day").cast(pl.Date),
-    ).select([pl.col(c).cast(t) for c, t in MINUTE_SLI_SCHEMA.items()])
-
-
-def relation_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether table or view `schema.name` exists.
-
-    Uses fetchall() rather than pipelines.core.warehouse.table_exists, whose fetchone() leaves a pending
-    result that makes DuckDB 2 refuse the next con.sql() on the same connection.
-    """
-    schema, table = name.split(".")
-    rows = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return bool(rows[0][0])
+    return to_utc(frame.with_columns(pl.col("day").cast(pl.Date))).select(
+        [pl.col(c).cast(t) for c, t in MINUTE_SLI_SCHEMA.items()]
+    )
 
 
 def sli_expectations() -> list:
@@ -172,13 +80,13 @@ def with_unclassified(sli: pl.DataFrame) -> pl.DataFrame:
 
 
 @dg.asset(
-    key=["marts", "provider_minute_sli"],
-    deps=[dg.AssetKey(["staging", "request_logs"])],
+    key=tables.MINUTE_SLI,
+    deps=[tables.REQUEST_LOGS],
     partitions_def=daily_partitions,
     backfill_policy=single_run,
     group_name="marts",
     kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(SLI_CHECK, asset=["marts", "provider_minute_sli"], blocking=True)],
+    check_specs=[dg.AssetCheckSpec(SLI_CHECK, asset=tables.MINUTE_SLI, blocking=True)],
 )
 def provider_minute_sli(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """How each provider served our own API requests, minute by minute (UTC).
@@ -202,13 +110,13 @@ def provider_minute_sli(context: dg.AssetExecutionContext, workspace: Workspace)
     """
     days = [dt.date.fromisoformat(key) for key in context.partition_keys]
     with workspace.warehouse() as con:
-        if not relation_exists(con, REQUEST_LOGS_VIEW):
+        if not table_exists(con, tables.REQUEST_LOGS):
             raise RuntimeError(
-                f"{REQUEST_LOGS_VIEW} does not exist in {workspace.settings.warehouse_path}: "
-                "materialise staging/request_logs for these days first"
+                f"{tables.sql_name(tables.REQUEST_LOGS)} does not exist in "
+                f"{workspace.settings.warehouse_path}: materialise staging/request_logs for these days first"
             )
         sli = compute_minute_sli(con, days)
-        replace_where(con, MINUTE_SLI_TABLE, sli, "day", days)
+        replace_where(con, tables.MINUTE_SLI, sli, "day", days)
     totals = sli.select(pl.col("requests", *COUNT_COLUMNS).sum()).to_dicts()[0] if sli.height else {}
     return dg.MaterializeResult(
         metadata={

@@ -4,26 +4,26 @@
 import dagster as dg
 import polars as pl
 
-from assets.ingest.app_rankings import FEED_FORMATS, SOURCE, STAGING_SCHEMA, parse_app_days
+from assets.ingest.app_rankings.days import parse_app_days
+from assets.ingest.app_rankings.schema import FEED_FORMATS, SOURCE, STAGING_SCHEMA
 from assets.staging import raw
+from pipelines.core import tables
 from pipelines.core.partitions import daily_partitions, single_run
 from pipelines.core.quality import between, check_result, has_columns, in_set, not_null, unique_together
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import replace_day_partitions
 
 APP_RANKS_CHECK = "app_ranks_valid"
-TABLE = "staging.app_ranks"
-KEY = ["staging", "app_ranks"]
 
 
 @dg.asset(
-    key=KEY,
+    key=tables.APP_RANKS,
     deps=[raw.app_rankings],
     partitions_def=daily_partitions,
     backfill_policy=single_run,
     group_name="staging",
     kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(APP_RANKS_CHECK, asset=KEY, blocking=True)],
+    check_specs=[dg.AssetCheckSpec(APP_RANKS_CHECK, asset=tables.APP_RANKS, blocking=True)],
 )
 def app_ranks(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """Where each app stood in the App Store charts, per day, country and chart (a user-migration signal).
@@ -41,21 +41,12 @@ def app_ranks(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mat
     config = workspace.providers()
     countries = [c.lower() for c in config.app_store.countries]
     parsed = parse_app_days(workspace.settings.data_dir, days, config.provider_for_app_id(), countries)
-    if parsed.rows_in != parsed.rows_accepted + parsed.rows_quarantined:
-        raise RuntimeError(f"app ranks for {days[0]}..{days[-1]}: rows in != accepted + quarantined")
     with workspace.warehouse() as con:
-        replace_day_partitions(con, TABLE, SOURCE, days, parsed.accepted, parsed.files, parsed.rejects)
-    context.log.info(
-        f"app ranks {days[0]}..{days[-1]}: {parsed.rows_accepted} accepted, "
-        f"{parsed.rows_quarantined} quarantined from {len(parsed.files)} files"
-    )
+        replace_day_partitions(con, tables.APP_RANKS, SOURCE, days, parsed.accepted, parsed.files, parsed.rejects)
+    context.log.info(parsed.summary("app ranks", days))
     return dg.MaterializeResult(
         metadata={
-            "rows_in": parsed.rows_in,
-            "rows_accepted": parsed.rows_accepted,
-            "rows_quarantined": parsed.rows_quarantined,
-            "files": len(parsed.files),
-            "days": len(days),
+            **parsed.counts(days),
             "empty_feeds": dg.MetadataValue.json(parsed.empty_feeds),
             "provider_apps_ranked": parsed.accepted.filter(pl.col("provider").is_not_null()).height,
         },

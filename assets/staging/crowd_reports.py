@@ -5,26 +5,26 @@ import datetime as dt
 import dagster as dg
 import polars as pl
 
-from assets.ingest.crowd_reports import SOURCE, STAGING_SCHEMA, configured_services, parse_crowd_days
+from assets.ingest.crowd_reports.days import configured_services, parse_crowd_days
+from assets.ingest.crowd_reports.schema import SOURCE, STAGING_SCHEMA
 from assets.staging import raw
+from pipelines.core import tables
 from pipelines.core.partitions import daily_partitions, single_run
 from pipelines.core.quality import between, check_result, has_columns, in_set, not_null
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import replace_day_partitions
 
 CROWD_REPORTS_CHECK = "crowd_reports_valid"
-TABLE = "staging.crowd_reports"
-KEY = ["staging", "crowd_reports"]
 
 
 @dg.asset(
-    key=KEY,
+    key=tables.CROWD_REPORTS,
     deps=[raw.crowd_reports],
     partitions_def=daily_partitions,
     backfill_policy=single_run,
     group_name="staging",
     kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(CROWD_REPORTS_CHECK, asset=KEY, blocking=True)],
+    check_specs=[dg.AssetCheckSpec(CROWD_REPORTS_CHECK, asset=tables.CROWD_REPORTS, blocking=True)],
 )
 def crowd_reports(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """User problem reports per time bucket, service and country (Downdetector-style exports).
@@ -49,21 +49,14 @@ def crowd_reports(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
         countries,
         dt.datetime.now(dt.UTC),
     )
-    if parsed.rows_in != parsed.rows_accepted + parsed.rows_quarantined:
-        raise RuntimeError(f"crowd reports for {days[0]}..{days[-1]}: rows in != accepted + quarantined")
     with workspace.warehouse() as con:
-        replace_day_partitions(con, TABLE, SOURCE, days, parsed.accepted, parsed.files, parsed.rejects)
-    context.log.info(
-        f"crowd reports {days[0]}..{days[-1]}: {parsed.rows_accepted} accepted, "
-        f"{parsed.rows_quarantined} quarantined from {len(parsed.files)} files"
-    )
+        replace_day_partitions(
+            con, tables.CROWD_REPORTS, SOURCE, days, parsed.accepted, parsed.files, parsed.rejects
+        )
+    context.log.info(parsed.summary("crowd reports", days))
     return dg.MaterializeResult(
         metadata={
-            "rows_in": parsed.rows_in,
-            "rows_accepted": parsed.rows_accepted,
-            "rows_quarantined": parsed.rows_quarantined,
-            "files": len(parsed.files),
-            "days": len(days),
+            **parsed.counts(days),
             "schema_drift": dg.MetadataValue.json(parsed.schema_drift),
             "quarantine_reasons": dg.MetadataValue.json(_reason_counts(parsed.rejects)),
         },

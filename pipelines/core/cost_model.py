@@ -118,7 +118,7 @@ class ProviderCost(_Strict):
 
 
 class Cooldown(_Strict):
-    """LiteLLM router cooldown (see assets/marts/failover.py for the semantics we replay)."""
+    """LiteLLM router cooldown (see assets/marts/failover/policies.py for the semantics we replay)."""
 
     failure_ratio: float = Field(default=0.5, gt=0, le=1)
     min_requests: int = Field(default=5, ge=1)

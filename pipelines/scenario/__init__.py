@@ -11,8 +11,9 @@
 and the planted truth to `<data_dir>/scenario/truth.json`, returned as a `Truth` dataclass. The same seed (and
 arguments and providers config) gives byte-identical files; a day's files do not depend on the range asked for
 (except which status snapshots carry the planted malformed records). All randomness comes from numpy Generators
-seeded from `seed` and fixed keys (see timeline.py). It is synthetic, calibrated on public reporting of the
-March 2026 events.
+seeded from `seed` and fixed keys (see rng.py); every writer reads the one world built by world.py. It is
+synthetic, calibrated on public reporting of the March 2026 events. Long literal tables (the app catalogue,
+incident texts, the gateway's endpoints and models) live in data/*.json.
 
 truth.json (times are UTC ISO 8601 with Z, days are YYYY-MM-DD):
   version, seed, start, end, scale, sources      -- how the files were made
@@ -65,8 +66,9 @@ from pipelines.scenario.crowd_reports import write_crowd_reports
 from pipelines.scenario.output import Ledger
 from pipelines.scenario.request_logs import write_request_logs
 from pipelines.scenario.status_pages import listed_incident_ids, write_status_pages
-from pipelines.scenario.timeline import build_world
-from pipelines.scenario.truth import SOURCES, Truth, build_truth
+from pipelines.scenario.truth import SOURCES, Truth
+from pipelines.scenario.truth_build import build_truth
+from pipelines.scenario.world import build_world
 
 __all__ = ["SOURCES", "Truth", "generate", "load_truth", "truth_path"]
 

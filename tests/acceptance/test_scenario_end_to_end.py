@@ -16,9 +16,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.runs import run_range
 from pipelines.core.partitions import SCENARIO_END, SCENARIO_START
 from pipelines.core.snapshot import warehouse_digests
+from pipelines.runs import run_range
 from pipelines.scenario import generate
 
 REPO = Path(__file__).resolve().parents[2]

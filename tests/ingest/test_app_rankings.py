@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.ingest.app_rankings import RanksParse, parse_app_days
+from assets.ingest.app_rankings.days import RanksParse, parse_app_days
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "app_rankings"
 DAY = "2026-03-02"

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.ingest.crowd_reports import CrowdParse, parse_crowd_days
+from assets.ingest.crowd_reports.days import CrowdParse, parse_crowd_days
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "crowd_reports"
 DAY = "2026-03-02"

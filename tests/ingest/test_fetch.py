@@ -17,17 +17,11 @@ import httpx
 import pytest
 import yaml
 
-from assets.ingest.fetch import (
-    USER_AGENT,
-    FetchError,
-    FetchOptions,
-    fetch_all,
-    make_client,
-    retry_delay,
-    validate_body,
-    write_atomic,
-)
+from assets.ingest.fetch import fetch_all
+from assets.ingest.fetch_checks import validate_body
+from assets.ingest.http_retry import USER_AGENT, FetchError, FetchOptions, make_client, retry_delay
 from pipelines.core.config import load_providers
+from pipelines.core.files import write_atomic
 from pipelines.core.settings import get_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "status_pages"
@@ -414,7 +408,7 @@ def test_write_atomic_leaves_nothing_on_failure(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("assets.ingest.fetch.os.replace", broken_replace)
+    monkeypatch.setattr("pipelines.core.files.os.replace", broken_replace)
     with pytest.raises(OSError):
         write_atomic(target, b"two")
     assert target.read_bytes() == b"one"

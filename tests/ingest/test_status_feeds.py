@@ -11,13 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.ingest.status_feeds import (
-    PACIFIC,
-    parse_display_time,
-    parse_status_feed,
-    split_updates,
-)
-from assets.ingest.statuspage import INCIDENT_STATUSES, TABLES, UPDATE_STATUSES, ParsedSnapshot
+from assets.ingest.status_pages.display_time import PACIFIC, parse_display_time
+from assets.ingest.status_pages.feed_html import split_updates
+from assets.ingest.status_pages.feeds import parse_status_feed
+from assets.ingest.status_pages.rows import ParsedSnapshot
+from assets.ingest.status_pages.schema import INCIDENT_STATUSES, TABLES, UPDATE_STATUSES
 from pipelines.core.config import load_providers
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "status_pages"

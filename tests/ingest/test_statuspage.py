@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.ingest.statuspage import (
+from assets.ingest.status_pages.rows import ParsedSnapshot
+from assets.ingest.status_pages.schema import (
     AFFECTED,
     COMPONENT_STATUSES,
     COMPONENTS,
@@ -20,9 +21,8 @@ from assets.ingest.statuspage import (
     TABLES,
     UPDATE_STATUSES,
     UPDATES,
-    ParsedSnapshot,
-    parse_statuspage_json,
 )
+from assets.ingest.status_pages.statuspage_json import parse_statuspage_json
 from pipelines.core.config import load_providers
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "status_pages"

@@ -8,15 +8,15 @@ import pytest
 from scipy import stats
 from scipy.signal import lfilter
 
-from assets.marts.correlation import (
+from assets.marts.correlation.lagged import lagged_correlation
+from assets.marts.correlation.mart import (
     CORRELATION_SCHEMA,
-    CorrelationParams,
-    build_load_error_curve,
     build_migration_correlation,
     correlate_pair,
     describe,
-    lagged_correlation,
 )
+from assets.marts.correlation.saturation import build_load_error_curve
+from assets.marts.correlation.significance import CorrelationParams
 
 UTC = pl.Datetime("us", "UTC")
 

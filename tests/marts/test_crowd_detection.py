@@ -8,7 +8,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.marts.crowd_detection import (
+from assets.marts.episodes.assets import crowd_baseline
+from assets.marts.episodes.crowd import crowd_baseline_table, crowd_episodes
+from assets.marts.episodes.crowd_bins import infer_bin_minutes
+from assets.marts.episodes.crowd_params import (
     BASELINE_FALLBACK,
     BASELINE_TRAILING,
     CROWD_BASELINE_SCHEMA,
@@ -16,10 +19,6 @@ from assets.marts.crowd_detection import (
     LEVEL_POSSIBLE,
     LEVEL_PROBLEM,
     CrowdDetectionParams,
-    crowd_baseline,
-    crowd_baseline_table,
-    crowd_episodes,
-    infer_bin_minutes,
 )
 from pipelines.core.warehouse import read_table, replace_table
 

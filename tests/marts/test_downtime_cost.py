@@ -5,7 +5,9 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from assets.marts.downtime_cost import DOWNTIME_COST_SCHEMA, build_downtime_cost, incident_windows
+from assets.marts.downtime_cost.mart import build_downtime_cost
+from assets.marts.downtime_cost.schema import DOWNTIME_COST_SCHEMA
+from assets.marts.downtime_cost.windows import incident_windows
 from pipelines.core.cost_model import CostModel
 
 UTC = pl.Datetime("us", "UTC")

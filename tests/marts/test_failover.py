@@ -6,7 +6,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.marts.failover import FAILOVER_SCHEMA, avoidance_mask, cooldown_mask, simulate_failover
+from assets.marts.failover.policies import avoidance_mask, cooldown_mask
+from assets.marts.failover.replay import FAILOVER_SCHEMA, simulate_failover
 from pipelines.core.cost_model import CostModel
 
 UTC = pl.Datetime("us", "UTC")

@@ -5,12 +5,9 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from assets.marts.incidents import (
-    INCIDENT_COLUMNS,
-    anchor_stated_window,
-    incidents_mart,
-    parse_stated_window,
-)
+from assets.marts.incidents.columns import INCIDENT_COLUMNS
+from assets.marts.incidents.lifecycle import incidents_mart
+from assets.marts.incidents.stated_window import anchor_stated_window, parse_stated_window
 
 UTC = dt.UTC
 TS = pl.Datetime("us", "UTC")

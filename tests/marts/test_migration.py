@@ -7,12 +7,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.marts.migration import (
-    MIGRATION_SCHEMA,
-    build_migration_signals,
-    growth_48h_fit,
-    read_inputs,
-)
+from assets.marts.migration.inputs import read_inputs
+from assets.marts.migration.schema import MIGRATION_SCHEMA
+from assets.marts.migration.signals import build_migration_signals, growth_48h_fit
 from pipelines.core.warehouse import replace_table
 
 UTC = pl.Datetime("us", "UTC")
@@ -266,10 +263,10 @@ def _prefill(con: duckdb.DuckDBPyConnection) -> None:
 def test_assets_materialise_on_prefilled_tables(workspace):
     import dagster as dg
 
-    from assets.marts.correlation import load_error_curve, migration_correlation
-    from assets.marts.downtime_cost import downtime_cost
-    from assets.marts.failover import failover_simulation
-    from assets.marts.migration import migration_signals
+    from assets.marts.correlation.assets import load_error_curve, migration_correlation
+    from assets.marts.downtime_cost.assets import downtime_cost
+    from assets.marts.failover.assets import failover_simulation
+    from assets.marts.migration.assets import migration_signals
 
     with workspace.warehouse() as con:
         _prefill(con)

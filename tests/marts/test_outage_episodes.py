@@ -8,14 +8,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from assets.marts.crowd_detection import crowd_baseline
-from assets.marts.outage_episodes import (
-    OUTAGE_EPISODE_SCHEMA,
-    build_outage_episodes,
-    outage_episodes,
-    status_episodes,
-)
-from assets.marts.reconciliation import incident_reconciliation
+from assets.marts.episodes.assets import crowd_baseline, outage_episodes
+from assets.marts.episodes.outage import OUTAGE_EPISODE_SCHEMA, build_outage_episodes, status_episodes
+from assets.marts.reconciliation.assets import incident_reconciliation
 from pipelines.core.warehouse import read_table, replace_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -6,14 +6,11 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from assets.marts.outage_episodes import build_outage_episodes
-from assets.marts.reconciliation import (
-    RECONCILIATION_SCHEMA,
-    ReconciliationParams,
-    group_episodes,
-    incident_reconciliation,
-    reconcile,
-)
+from assets.marts.episodes.outage import build_outage_episodes
+from assets.marts.reconciliation.assets import incident_reconciliation
+from assets.marts.reconciliation.matching import group_episodes
+from assets.marts.reconciliation.reconcile import reconcile
+from assets.marts.reconciliation.schema import RECONCILIATION_SCHEMA, ReconciliationParams
 from pipelines.core.warehouse import read_table, replace_table
 
 UTC = pl.Datetime("us", "UTC")

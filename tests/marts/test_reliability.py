@@ -9,17 +9,14 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from assets.marts.incidents import incidents, incidents_mart
-from assets.marts.reliability import (
-    COMPONENT_ALL,
-    COMPONENT_PROVIDER,
-    UptimePolicy,
-    analysis_window,
-    component_reliability,
-    ranking_changes,
-    reliability_mart,
-    status_timeline,
-)
+from assets.marts.incidents.assets import incidents
+from assets.marts.incidents.lifecycle import incidents_mart
+from assets.marts.reliability.assets import component_reliability
+from assets.marts.reliability.components import COMPONENT_ALL, COMPONENT_PROVIDER
+from assets.marts.reliability.mart import reliability_mart
+from assets.marts.reliability.timeline import status_timeline
+from assets.marts.reliability.uptime import UptimePolicy, ranking_changes
+from assets.marts.reliability.window import analysis_window
 from pipelines.core.warehouse import connect, read_table, replace_table
 
 UTC = dt.UTC

@@ -9,16 +9,17 @@ import numpy as np
 import polars as pl
 import pytest
 
+from assets.marts.episodes.assets import telemetry_episodes_asset
 from assets.marts.sli import (
-    COUNT_COLUMNS,
-    MINUTE_SLI_TABLE,
     SLI_CHECK,
     compute_minute_sli,
     minute_sli_sql,
     provider_minute_sli,
     with_unclassified,
 )
-from assets.marts.slo import slo_alerts, slo_budget, slo_burn, telemetry_episodes_asset
+from assets.marts.slo.assets import slo_alerts, slo_budget, slo_burn
+from pipelines.core import tables
+from pipelines.core.minute_sli import COUNT_COLUMNS
 from pipelines.core.warehouse import connect, read_table
 
 UTC = dt.UTC
@@ -231,10 +232,10 @@ def test_rerun_for_the_same_day_leaves_the_table_identical(crafted_lake: Path, w
     assert all(c.passed for c in first.check_results)
     run("2026-03-03")
     with connect(crafted_lake / "warehouse.duckdb") as con:
-        before = read_table(con, MINUTE_SLI_TABLE).sort("provider", "minute")
+        before = read_table(con, tables.MINUTE_SLI).sort("provider", "minute")
     run("2026-03-02")
     with connect(crafted_lake / "warehouse.duckdb") as con:
-        after = read_table(con, MINUTE_SLI_TABLE).sort("provider", "minute")
+        after = read_table(con, tables.MINUTE_SLI).sort("provider", "minute")
     assert before.height == 4  # 3 minutes on 03-02, 1 on 03-03
     assert after.equals(before)
 

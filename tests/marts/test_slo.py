@@ -5,15 +5,11 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from assets.marts.slo import (
-    ALERT_RULES,
-    TELEMETRY_EPISODES_SCHEMA,
-    compute_slo_alerts,
-    compute_slo_budget,
-    compute_slo_burn,
-    dense_minutes,
-    telemetry_episodes,
-)
+from assets.marts.episodes.telemetry import TELEMETRY_EPISODES_SCHEMA, telemetry_episodes
+from assets.marts.slo.alerts import ALERT_RULES, compute_slo_alerts
+from assets.marts.slo.budget import compute_slo_budget
+from assets.marts.slo.burn import compute_slo_burn
+from pipelines.core.minute_sli import dense_minutes
 
 UTC = dt.UTC
 START = dt.datetime(2026, 3, 1, tzinfo=UTC)

@@ -15,17 +15,10 @@ import pytest
 
 from pipelines.core.config import load_providers
 from pipelines.scenario import SOURCES, Truth, generate, load_truth
-from pipelines.scenario.timeline import (
-    DEFAULT_END,
-    DEFAULT_START,
-    MIGRATION_LAG_HOURS,
-    ScenarioConfigError,
-    TrafficModel,
-    build_world,
-    expected_request_rows,
-    setup_from_config,
-    utc,
-)
+from pipelines.scenario.dates import DEFAULT_END, DEFAULT_START, utc
+from pipelines.scenario.providers import ScenarioConfigError, setup_from_config
+from pipelines.scenario.traffic import MIGRATION_LAG_HOURS, TrafficModel, expected_request_rows
+from pipelines.scenario.world import build_world
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "data/config/providers.yaml"

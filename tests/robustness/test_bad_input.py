@@ -489,7 +489,7 @@ def test_status_pages_good_snapshots_load_and_what_was_kept_is_right(status_run,
 def test_a_bare_incident_io_incident_does_not_block_the_incidents_mart(fresh_workspace, warehouse):
     """An incident.io incident with only an id has no time at all: staging refuses it with a reason, so
     marts.incidents' blocking not_null('started_at') check never sees it and the mart still builds."""
-    from assets.marts.incidents import incidents
+    from assets.marts.incidents.assets import incidents
 
     workspace = fresh_workspace("bare_incident_io")
     folder = workspace.settings.data_dir / STATUS / "openai"

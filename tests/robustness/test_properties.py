@@ -19,9 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assets.ingest.app_rankings import parse_updated
-from assets.ingest.fetch import FetchError, FetchOptions, retry_delay, validate_body
-from assets.ingest.status_feeds import parse_display_time
-from assets.ingest.statuspage import Invalid, parse_timestamp
+from assets.ingest.fetch_checks import validate_body
+from assets.ingest.http_retry import FetchError, FetchOptions, retry_delay
+from assets.ingest.status_pages.display_time import parse_display_time
+from assets.ingest.status_pages.fields import parse_timestamp
+from assets.ingest.status_pages.schema import Invalid
 from pipelines.core.config import load_providers
 from pipelines.core.settings import UnsafePathError, safe_path
 

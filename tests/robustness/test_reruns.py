@@ -12,8 +12,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.marts.incidents import incidents
-from assets.marts.reliability import component_reliability
+from assets.marts.incidents.assets import incidents
+from assets.marts.reliability.assets import component_reliability
 from assets.staging.app_rankings import app_ranks
 from assets.staging.crowd_reports import crowd_reports
 from assets.staging.status_pages import status_pages

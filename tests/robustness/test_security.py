@@ -29,7 +29,7 @@ import yaml
 from assets.ingest import app_rankings as app_ingest
 from assets.ingest import crowd_reports as crowd_ingest
 from assets.ingest.fetch import FetchOptions, fetch_all, make_client
-from assets.marts.incidents import incidents
+from assets.marts.incidents.assets import incidents
 from assets.staging.app_rankings import app_ranks
 from assets.staging.crowd_reports import crowd_reports
 from assets.staging.status_pages import status_pages

@@ -15,14 +15,14 @@ import pytest
 
 from assets.ingest.request_logs import ProviderMapping
 from assets.staging.request_logs import (
-    PART_FILE,
+    LAKE,
     REQUEST_LOGS_CHECK,
     VIEW_COLUMNS,
     create_view,
-    partition_dir,
     request_logs,
     write_day_partition,
 )
+from pipelines.core.lake import PART_FILE
 from pipelines.core.warehouse import connect
 
 REPO = Path(__file__).resolve().parents[2]
@@ -97,7 +97,7 @@ def test_rerun_replaces_the_day_with_identical_rows(workspace, data_dir):
     first = _view_rows(workspace)
     _materialize(workspace)
     assert _view_rows(workspace) == first and len(first) == 8
-    assert sorted(p.name for p in partition_dir(workspace.settings, DAY).iterdir()) == [PART_FILE]
+    assert sorted(p.name for p in LAKE.partition_dir(workspace.settings, DAY).iterdir()) == [PART_FILE]
     with connect(workspace.settings.warehouse_path, read_only=True) as con:
         assert con.sql("SELECT count(*) FROM quarantine.rejected_rows").fetchall() == [(0,)]
 
@@ -118,10 +118,10 @@ def test_a_day_whose_files_are_gone_loses_its_partition(workspace, data_dir):
     mapping = ProviderMapping.from_config(workspace.providers())
     raw = _land(data_dir, "good")
     write_day_partition(workspace.settings, mapping, DAY)
-    assert (partition_dir(workspace.settings, DAY) / PART_FILE).is_file()
+    assert (LAKE.partition_dir(workspace.settings, DAY) / PART_FILE).is_file()
     shutil.rmtree(raw)
     result = write_day_partition(workspace.settings, mapping, DAY)
-    assert result.files == [] and not partition_dir(workspace.settings, DAY).exists()
+    assert result.files == [] and not LAKE.partition_dir(workspace.settings, DAY).exists()
 
 
 _KILLABLE_INGEST = """
@@ -184,7 +184,7 @@ def test_a_kill_mid_write_leaves_the_previous_day_and_a_rerun_completes(workspac
     with connect(workspace.settings.warehouse_path) as con:  # what a reader sees right after the crash
         create_view(con, workspace.settings)
         assert con.sql("SELECT count(*) FROM staging.request_logs").fetchall() == [(1_000,)]
-    assert sorted(p.name for p in partition_dir(workspace.settings, DAY).iterdir()) == [PART_FILE]
+    assert sorted(p.name for p in LAKE.partition_dir(workspace.settings, DAY).iterdir()) == [PART_FILE]
 
     _materialize(workspace)
     with connect(workspace.settings.warehouse_path, read_only=True) as con:
@@ -197,4 +197,4 @@ def test_a_kill_mid_write_leaves_the_previous_day_and_a_rerun_completes(workspac
 @pytest.mark.parametrize("bad_key", ["../2026-03-02", "2026-13-45"])
 def test_partition_keys_cannot_escape_the_lake(workspace, bad_key):
     with pytest.raises(ValueError):
-        partition_dir(workspace.settings, bad_key)
+        LAKE.partition_dir(workspace.settings, bad_key)

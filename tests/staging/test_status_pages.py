@@ -12,14 +12,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.ingest.statuspage import AFFECTED, COMPONENTS, INCIDENTS, TABLES, UPDATES
-from assets.staging.status_pages import (
-    STATUS_INCIDENTS_CHECK,
-    dedup_snapshots,
-    load_status_archive,
-    quality_checks,
-    status_pages,
-)
+from assets.ingest.status_pages.archive import load_status_archive
+from assets.ingest.status_pages.dedup import dedup_snapshots
+from assets.ingest.status_pages.schema import AFFECTED, COMPONENTS, INCIDENTS, TABLES, UPDATES
+from assets.staging.status_pages import STATUS_INCIDENTS_CHECK, quality_checks, status_pages
 from pipelines.core.config import load_providers
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "status_pages"

@@ -1,8 +1,8 @@
 """marts.outage_episodes: every outage episode each evidence source saw, in one shape.
 
 Three sources, each keeping its own claim (reconciliation compares them later):
-- `crowd`: episodes detected in crowd reports (assets/marts/crowd_detection.py): one per service and
-  country; peak_value = reports in the peak bin, baseline_value = expected reports in that bin,
+- `crowd`: episodes detected in crowd reports (module `crowd`): one per service and country;
+  peak_value = reports in the peak bin, baseline_value = expected reports in that bin,
   level = Downdetector-like level (always `problem`: only confirmed detections become episodes).
 - `telemetry`: error-ratio episodes of our own requests, copied from `marts.telemetry_episodes`.
 - `status`: every vendor incident of `marts.incidents`: started_at = the incident's impact start,
@@ -16,38 +16,18 @@ vendor incidents opened at the same second on the same component stay distinct).
 
 import hashlib
 
-import dagster as dg
 import polars as pl
 
-from assets.marts.crowd_detection import (
-    CROWD_BASELINE_TABLE,
-    CrowdDetectionParams,
-    crowd_episodes,
-)
-from pipelines.core.quality import Expect, check_result, has_columns, in_set, not_null
-from pipelines.core.resources import Workspace
-from pipelines.core.warehouse import read_table_if_exists, replace_table
-
-OUTAGE_EPISODES_TABLE = "marts.outage_episodes"
-INCIDENTS_TABLE = "marts.incidents"
-TELEMETRY_EPISODES_TABLE = "marts.telemetry_episodes"
-OUTAGE_EPISODES_CHECK = "outage_episodes_are_well_formed"
+from pipelines.core.episodes import EPISODE_COLUMNS
+from pipelines.core.frames import UTC_TS, to_utc
 
 SOURCES = ("crowd", "telemetry", "status")
-UTC = pl.Datetime("us", "UTC")
 IMPACT_RANK = {"none": 1, "maintenance": 1, "minor": 2, "major": 3, "critical": 4}
 
 OUTAGE_EPISODE_SCHEMA = {
     "episode_id": pl.String,
     "source": pl.String,
-    "provider": pl.String,
-    "service": pl.String,
-    "country": pl.String,
-    "started_at": UTC,
-    "peak_at": UTC,
-    "ended_at": UTC,
-    "peak_value": pl.Float64,
-    "baseline_value": pl.Float64,
+    **EPISODE_COLUMNS,
     "level": pl.String,
     "source_ref": pl.String,
 }
@@ -55,20 +35,13 @@ OUTAGE_EPISODE_SCHEMA = {
 
 def _conform(frame: pl.DataFrame, source: str) -> pl.DataFrame:
     """Select the episode columns (missing ones as null), timestamps as UTC, and tag the source."""
+    frame = to_utc(frame)
     columns = []
     for name, dtype in OUTAGE_EPISODE_SCHEMA.items():
         if name == "source":
             columns.append(pl.lit(source, pl.String).alias(name))
         elif name not in frame.columns or name == "episode_id":
             columns.append(pl.lit(None, dtype).alias(name))
-        elif isinstance(dtype, pl.Datetime):
-            column_type = frame.schema[name]
-            value = pl.col(name)
-            if isinstance(column_type, pl.Datetime) and column_type.time_zone is None:
-                value = value.dt.replace_time_zone("UTC")
-            elif isinstance(column_type, pl.Datetime):
-                value = value.dt.convert_time_zone("UTC")
-            columns.append(value.cast(dtype).alias(name))
         else:
             columns.append(pl.col(name).cast(dtype).alias(name))
     return frame.select(columns)
@@ -110,7 +83,7 @@ def status_episodes(incidents: pl.DataFrame) -> pl.DataFrame:
     identified = (
         _conform(incidents.select(started_at=pl.col("identified_at")), "status")["started_at"]
         if "identified_at" in incidents.columns
-        else pl.Series("started_at", [None] * incidents.height, dtype=UTC)
+        else pl.Series("started_at", [None] * incidents.height, dtype=UTC_TS)
     )
     impact = incidents["impact"].cast(pl.String).str.to_lowercase() if "impact" in incidents.columns else None
     inside = (
@@ -146,58 +119,3 @@ def build_outage_episodes(
     episodes = pl.concat([p.select(list(OUTAGE_EPISODE_SCHEMA)) for p in parts], how="vertical")
     episodes = episodes.filter(pl.col("started_at").is_not_null())
     return with_episode_ids(episodes).sort("provider", "started_at", "source", nulls_last=True)
-
-
-def outage_episode_expectations() -> list:
-    return [
-        has_columns(*OUTAGE_EPISODE_SCHEMA),
-        not_null("episode_id"),
-        not_null("source"),
-        not_null("started_at"),
-        in_set("source", SOURCES),
-        Expect("ExpectColumnValuesToBeUnique", {"column": "episode_id"}),
-    ]
-
-
-def _read(con, table: str, context: dg.AssetExecutionContext, where: str = "") -> pl.DataFrame:
-    frame = read_table_if_exists(con, table, "*", where)
-    if frame is None:
-        context.log.warning(f"{table} does not exist yet: no episodes from it")
-        return pl.DataFrame()
-    return frame
-
-
-@dg.asset(
-    key=["marts", "outage_episodes"],
-    deps=[
-        dg.AssetKey(["marts", "crowd_baseline"]),
-        dg.AssetKey(["marts", "telemetry_episodes"]),
-        dg.AssetKey(["marts", "incidents"]),
-    ],
-    group_name="marts",
-    kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(OUTAGE_EPISODES_CHECK, asset=["marts", "outage_episodes"], blocking=True)],
-)
-def outage_episodes(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
-    """Outage episodes seen by each evidence source: crowd reports, our own telemetry, vendor status pages.
-
-    Columns: episode_id (stable hash), source (crowd | telemetry | status), provider, service (crowd
-    service, telemetry service, or first affected status component), country (crowd/telemetry; null
-    for status), started_at, peak_at, ended_at (UTC; status: null while the incident is open),
-    peak_value (crowd: reports in the peak bin; telemetry: peak error ratio; status: impact rank 1-4),
-    baseline_value (crowd: expected reports at the peak; telemetry: its baseline), level (crowd:
-    Downdetector-like level), source_ref (status: the vendor incident id).
-    """
-    with workspace.warehouse() as con:
-        flagged = _read(con, CROWD_BASELINE_TABLE, context, "WHERE flagged")
-        telemetry = _read(con, TELEMETRY_EPISODES_TABLE, context)
-        incidents = _read(con, INCIDENTS_TABLE, context)
-    crowd = crowd_episodes(flagged, CrowdDetectionParams()) if flagged.height else pl.DataFrame()
-    episodes = build_outage_episodes(crowd, telemetry, incidents)
-    with workspace.warehouse() as con:
-        replace_table(con, OUTAGE_EPISODES_TABLE, episodes)
-    per_source = {r["source"]: r["len"] for r in episodes.group_by("source").len().iter_rows(named=True)}
-    return dg.MaterializeResult(
-        metadata={"rows": episodes.height, "episodes_per_source": dg.MetadataValue.json(per_source)},
-        check_results=[check_result(OUTAGE_EPISODES_CHECK, episodes, outage_episode_expectations())],
-    )

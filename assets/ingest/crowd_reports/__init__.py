@@ -1,0 +1,16 @@
+"""Crowd-report exports (Downdetector style) -> validated rows in UTC, and every refused record quarantined.
+
+Input: raw/crowd_reports/<YYYY-MM-DD>/*.csv|*.jsonl, optionally gzipped. One record per time bucket,
+service and country: `timestamp` (ISO 8601 with an offset in any zone), `service`, `country`, `reports`,
+optional `problem_type` and `baseline`. The folder's day is the partition: a record must fall inside
+that UTC day.
+
+Modules: `schema` (the contract and the staging table), `reading` (gunzip, decode, split lines;
+`csv_records` / `jsonl_records` turn lines into text records), `timestamps` and `checks` (why a record
+is refused), `validate` (typed rows, duplicates), `days` (the run over partition days).
+"""
+
+from assets.ingest.crowd_reports.days import CrowdParse, configured_services, day_files, parse_crowd_days
+from assets.ingest.crowd_reports.schema import SOURCE, STAGING_SCHEMA
+
+__all__ = ["SOURCE", "STAGING_SCHEMA", "CrowdParse", "configured_services", "day_files", "parse_crowd_days"]

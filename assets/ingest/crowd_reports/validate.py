@@ -1,0 +1,105 @@
+"""Text records of a run -> accepted staging rows and quarantined rows, first of each duplicate kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import polars as pl
+
+from assets.ingest.crowd_reports.checks import first_reason
+from assets.ingest.crowd_reports.schema import COLUMNS, SOURCE, STAGING_SCHEMA
+from assets.ingest.crowd_reports.timestamps import utc_timestamp
+from pipelines.core.quarantine import RAW_PREVIEW_CHARS, REJECTED_SCHEMA
+
+# Records that say the same thing twice: the first (in file and line order) is kept.
+_DUPLICATE_KEY = ["partition_day", "ts", "service_key", "country", "problem_type"]
+
+
+def _typed(records: pl.DataFrame) -> pl.DataFrame:
+    """Trimmed text (blank = missing), lower-case codes, `ts` in UTC and `reports_int`; `seq` = input order."""
+    return (
+        records.with_row_index("seq")
+        .with_columns(
+            [pl.col(c).str.strip_chars().replace("", None) for c in COLUMNS],
+        )
+        .with_columns(
+            pl.col("country").str.to_lowercase(),
+            pl.col("problem_type").str.to_lowercase(),
+            utc_timestamp(pl.col("timestamp")).alias("ts"),
+            pl.col("reports")
+            .str.replace(r"^\+", "")
+            .str.replace(r"\.0*$", "")
+            .cast(pl.Int64, strict=False)
+            .alias("reports_int"),
+        )
+    )
+
+
+def _split_duplicates(ok: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(first records, later duplicates with a reason naming the first) of valid records."""
+    ok = ok.with_columns(pl.col("service").str.to_lowercase().alias("service_key"))
+    ok = ok.with_columns(pl.col("seq").min().over(_DUPLICATE_KEY).alias("first_seq"))
+    firsts = ok.select(
+        pl.col("seq").alias("first_seq"),
+        pl.col("file").alias("first_file"),
+        pl.col("record_no").alias("first_no"),
+    )
+    duplicates = (
+        ok.filter(pl.col("seq") != pl.col("first_seq"))
+        .join(firsts, on="first_seq", how="left")
+        .with_columns(
+            pl.format(
+                "duplicate: same timestamp, service, country and problem_type as record {} of {}",
+                pl.col("first_no"),
+                pl.col("first_file"),
+            ).alias("reason")
+        )
+    )
+    return ok.filter(pl.col("seq") == pl.col("first_seq")), duplicates
+
+
+def _staging_rows(kept: pl.DataFrame, services: Mapping[str, str]) -> pl.DataFrame:
+    provider_of = {name.lower(): provider for name, provider in services.items()}
+    spelling_of = {name.lower(): name for name in services}
+    return kept.sort("seq").select(
+        "partition_day",
+        "ts",
+        pl.col("timestamp").alias("ts_text"),
+        pl.col("service_key")
+        .replace_strict(spelling_of, default=pl.col("service"), return_dtype=pl.String)
+        .alias("service"),
+        pl.col("service_key")
+        .replace_strict(provider_of, default=None, return_dtype=pl.String)
+        .alias("provider"),
+        "country",
+        pl.col("reports_int").alias("reports"),
+        "problem_type",
+        pl.col("baseline").cast(pl.Float64),
+        "file",
+        "record_no",
+    )
+
+
+def validate_records(
+    records: pl.DataFrame, services: Mapping[str, str], countries: Sequence[str], now: dt.datetime
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split text records into accepted staging rows and rejects (REJECTED_SCHEMA), keeping first duplicates.
+
+    `services` maps configured service names to provider keys; they match case-insensitively and a
+    matched service is stored with the configured spelling, so "CLAUDE" and "Claude" are one series.
+    """
+    frame = _typed(records)
+    frame = frame.with_columns(first_reason(countries, now).alias("reason"))
+    kept, duplicates = _split_duplicates(frame.filter(pl.col("reason").is_null()))
+    bad = pl.concat(
+        [frame.filter(pl.col("reason").is_not_null()), duplicates.select(frame.columns)], how="vertical"
+    ).sort("seq")
+    rejects = bad.select(
+        pl.lit(SOURCE).alias("source"),
+        "file",
+        "record_no",
+        "reason",
+        pl.col("raw").str.slice(0, RAW_PREVIEW_CHARS),
+    )
+    return _staging_rows(kept, services).cast(STAGING_SCHEMA), rejects.cast(REJECTED_SCHEMA)

@@ -1,0 +1,43 @@
+"""The raw files of a day: which format each one is, and a CSV file's header."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from assets.ingest.request_logs.fields import MAX_LINE_BYTES
+from assets.ingest.request_logs.lines import open_raw
+
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".log": "log"}
+
+
+@dataclass(frozen=True)
+class RawFile:
+    path: Path
+    rel: str
+    kind: str | None  # jsonl, csv, log; None = not a request-log file
+
+    @property
+    def format(self) -> str:
+        return (self.kind or self.path.suffix.lstrip(".") or "?") + (
+            ".gz" if self.path.name.endswith(".gz") else ""
+        )
+
+
+def file_format(path: Path) -> str | None:
+    """jsonl, csv or log from the file name (a trailing .gz is looked through); None otherwise."""
+    name = path.name.removesuffix(".gz")
+    return FORMATS.get(Path(name).suffix.lower())
+
+
+def read_csv_header(path: Path) -> list[str]:
+    with open_raw(path) as stream:
+        first = stream.readline(MAX_LINE_BYTES)
+    text = first.decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r\n")
+    if not text:
+        return []
+    try:
+        return next(csv.reader([text]), [])
+    except csv.Error:  # stray CR or NUL in the header: its names will simply not match any field
+        return text.split(",")

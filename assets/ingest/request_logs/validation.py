@@ -1,0 +1,119 @@
+"""Typing and validation SQL shared by both paths: a row is accepted with identical values by either.
+
+The query (validation.sql) adds the typed columns and `reason`, the first problem of a refused row,
+worded to say which field was wrong and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import resources
+
+from assets.ingest.request_logs.fields import (
+    JSONL_CSV_REQUIRED,
+    LOG_REQUIRED,
+    MAX_LINE_BYTES,
+    TEXT_FIELDS,
+)
+from assets.ingest.request_logs.providers import ProviderMapping
+from assets.ingest.request_logs.sources import SqlParams, provider_case
+from pipelines.core.quarantine import RAW_PREVIEW_CHARS
+
+_VALIDATION_SQL = resources.files(__package__).joinpath("validation.sql").read_text(encoding="utf-8")
+
+# ISO 8601 with a time of day and an explicit offset: a bare local time is refused, never guessed as UTC.
+# (LIKE patterns, not a regex: this runs on every row and costs a tenth as much; the cast that follows
+# checks the rest of the format. A time of day never contains '-', so '-hh' at the end is an offset.)
+_HAS_OFFSET = (
+    "contains(ts_text, ':') AND (suffix(ts_text, 'Z') OR suffix(ts_text, 'z') "
+    "OR ts_text LIKE '%+__:__' OR ts_text LIKE '%-__:__' OR ts_text LIKE '%+____' OR ts_text LIKE '%-____' "
+    "OR ts_text LIKE '%+__' OR ts_text LIKE '%-__')"
+)
+_NAMES_REASON = "'provider: ' || q(provider_text) || ' is not a configured provider (request_logs.names in the providers config)'"
+_LOG_PROVIDER_REASON = (
+    "'provider: path ' || q(provider_text) || ' has no configured prefix (request_logs.path_prefixes) "
+    "and the file name has no configured host (request_logs.hosts)'"
+)
+
+
+def _typed(sql: SqlParams, source: str, mapping: ProviderMapping) -> str:
+    """JSONL/CSV: ts from ISO 8601 text with an offset, provider from the configured names."""
+    return (
+        f"SELECT *, CASE WHEN {_HAS_OFFSET} THEN try_cast(ts_text AS TIMESTAMPTZ) END AS ts, "
+        f"{provider_case(sql, 'lower(provider_text)', mapping.names, 'equals')} AS provider\n"
+        f"FROM ({source})"
+    )
+
+
+def _validated(
+    sql: SqlParams,
+    typed: str,
+    *,
+    required: tuple[str, ...],
+    day: dt.date,
+    now: dt.datetime,
+    ts_hint: str,
+    latency_field: str,
+    provider_reason: str,
+) -> str:
+    """Adds the final typed columns and `reason` (NULL when the row is accepted; else the first problem)."""
+    day_start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    missing = []
+    for f in required:
+        # '' counts as missing (required text fields skip nullif on the fast path: this check covers it)
+        test = (
+            f"{f}_text IS NULL OR {f}_text = ''"
+            if f in TEXT_FIELDS
+            else f"{f}_text IS NULL AND {f}_num IS NULL"
+        )
+        missing.append(f"WHEN {test} THEN '{f}: missing required field'")
+    return _VALIDATION_SQL.format(
+        max_line_bytes=sql.p(MAX_LINE_BYTES),
+        raw_preview_chars=sql.p(RAW_PREVIEW_CHARS),
+        missing_checks=" ".join(missing),
+        ts_hint=ts_hint,
+        day_start=sql.p(day_start),
+        day_end=sql.p(day_start + dt.timedelta(days=1)),
+        day=sql.p(day.isoformat()),
+        now=sql.p(now),
+        latency_field=latency_field,
+        provider_reason=provider_reason,
+        typed=typed,
+    )
+
+
+def jsonl_csv_validated(
+    sql: SqlParams, source: str, mapping: ProviderMapping, day: dt.date, now: dt.datetime
+) -> str:
+    return _validated(
+        sql,
+        _typed(sql, source, mapping),
+        required=JSONL_CSV_REQUIRED,
+        day=day,
+        now=now,
+        ts_hint="ISO 8601, e.g. 2026-03-02T11:49:03Z",
+        latency_field="latency_ms",
+        provider_reason=_NAMES_REASON,
+    )
+
+
+def log_validated(sql: SqlParams, source: str, day: dt.date, now: dt.datetime) -> str:
+    return _validated(
+        sql,
+        source,
+        required=LOG_REQUIRED,
+        day=day,
+        now=now,
+        ts_hint="combined log time, e.g. 02/Mar/2026:11:49:03 +0000",
+        latency_field="request_time",
+        provider_reason=_LOG_PROVIDER_REASON,
+    )
+
+
+def accepted_only(validated: str, columns: str) -> str:
+    """Lake columns of a validated query that aborts on the first refused row (the fast path)."""
+    return (
+        f"SELECT {columns} FROM ({validated}) "
+        "WHERE CASE WHEN reason IS NULL THEN true "
+        "ELSE error('refused row in ' || file || ': ' || reason || ' (re-read by the exact path)') END"
+    )

@@ -1,0 +1,141 @@
+"""What each incident group hit: its window, the capabilities it took down and our failed requests in it.
+
+Per incident group (level 'incident'; group_id, plus incident_ids = the group's vendor incidents and
+incident_id = the first of them, null for a group no vendor incident covers):
+- window_start = triangulated_start; window_end = the later of vendor_resolved_at and
+  telemetry_recovered_at (else the group's ended_at when the mart has it, else window_start).
+  impacted_minutes = window_end - window_start.
+- failed_requests = provider errors (errors_5xx + errors_529 + timeouts; our own 429/4xx excluded) in the
+  SLI minutes that start inside [window_start, window_end).
+- capabilities = union of the capabilities of the group's vendor incidents (marts.incidents); a group
+  no vendor incident covers gets 'api' when our telemetry saw it (telemetry_recovered_at set) and
+  'consumer_app' when crowd reports did (when the reconciliation lists its sources).
+Per provider and UTC month: our requests and provider errors (the month's availability, terms.py).
+"""
+
+import numpy as np
+import polars as pl
+
+from pipelines.core.frames import to_utc
+from pipelines.core.minute_sli import PROVIDER_ERROR_COLUMNS
+
+
+def _list_column(frame: pl.DataFrame, *names: str) -> pl.Expr:
+    for name in names:
+        if name in frame.columns:
+            return pl.col(name).cast(pl.List(pl.String))
+    return pl.lit([], pl.List(pl.String))
+
+
+def _vendor_capabilities(windows: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
+    """Per group: the sorted union of its vendor incidents' capabilities (marts.incidents)."""
+    if incidents.is_empty() or "capabilities" not in incidents.columns:
+        return pl.DataFrame(schema={"group_id": pl.String, "vendor_capabilities": pl.List(pl.String)})
+    return (
+        windows.select("group_id", "provider", "incident_ids")
+        .explode("incident_ids")
+        .join(
+            incidents.select("provider", pl.col("incident_id").alias("incident_ids"), "capabilities"),
+            on=["provider", "incident_ids"],
+            how="inner",
+        )
+        .explode("capabilities")
+        .group_by("group_id")
+        .agg(pl.col("capabilities").drop_nulls().unique().sort().alias("vendor_capabilities"))
+    )
+
+
+def _with_capabilities(windows: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
+    """capabilities: the vendor's, else what our telemetry ('api') and the crowd ('consumer_app') saw."""
+    fallback = pl.concat_list(
+        pl.when(pl.col("telemetry_saw_it")).then(pl.lit(["api"])).otherwise(pl.lit([], pl.List(pl.String))),
+        pl.when(pl.col("sources").list.contains("crowd"))
+        .then(pl.lit(["consumer_app"]))
+        .otherwise(pl.lit([], pl.List(pl.String))),
+    )
+    return windows.join(_vendor_capabilities(windows, incidents), on="group_id", how="left").with_columns(
+        capabilities=pl.when(pl.col("vendor_capabilities").list.len() > 0)
+        .then(pl.col("vendor_capabilities"))
+        .otherwise(fallback)
+        .list.unique()
+        .list.sort()
+    )
+
+
+def incident_windows(reconciliation: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
+    """One row per group: provider, window, impacted minutes and the capabilities it hit."""
+    recon = to_utc(reconciliation)
+    end = pl.max_horizontal("vendor_resolved_at", "telemetry_recovered_at")
+    if "ended_at" in recon.columns:
+        end = pl.coalesce(end, pl.col("ended_at"))
+    windows = recon.select(
+        "group_id",
+        "provider",
+        (pl.col("classification") if "classification" in recon.columns else pl.lit(None, pl.String)).alias(
+            "classification"
+        ),
+        pl.col("triangulated_start").alias("window_start"),
+        pl.coalesce(end, pl.col("triangulated_start")).alias("window_end"),
+        _list_column(recon, "vendor_incident_ids", "incident_ids").alias("incident_ids"),
+        _list_column(recon, "sources").alias("sources"),
+        pl.col("telemetry_recovered_at").is_not_null().alias("telemetry_saw_it"),
+    ).filter(pl.col("window_start").is_not_null())
+    windows = windows.with_columns(
+        window_end=pl.max_horizontal("window_start", "window_end"),
+    ).with_columns(impacted_minutes=(pl.col("window_end") - pl.col("window_start")).dt.total_seconds() / 60.0)
+    return _with_capabilities(windows, incidents).select(
+        "group_id",
+        "provider",
+        pl.col("incident_ids").list.first().alias("incident_id"),
+        "incident_ids",
+        "classification",
+        "window_start",
+        "window_end",
+        "impacted_minutes",
+        "capabilities",
+    )
+
+
+def failed_requests_in_windows(windows: pl.DataFrame, minute_sli: pl.DataFrame) -> pl.DataFrame:
+    """Provider errors in SLI minutes starting inside each [window_start, window_end): cumulative sums."""
+    out = []
+    sli = (
+        to_utc(minute_sli).with_columns(provider_errors=pl.sum_horizontal(*PROVIDER_ERROR_COLUMNS))
+        if (not minute_sli.is_empty())
+        else None
+    )
+    for (provider,), part in windows.group_by("provider", maintain_order=True):
+        counts = np.zeros(part.height, dtype=np.int64)
+        if sli is not None:
+            minutes = sli.filter(pl.col("provider") == provider).sort("minute")
+            if minutes.height:
+                t = minutes["minute"].dt.epoch("us").to_numpy()
+                cum = np.concatenate([[0], np.cumsum(minutes["provider_errors"].to_numpy())])
+                lo = np.searchsorted(t, part["window_start"].dt.epoch("us").to_numpy(), side="left")
+                hi = np.searchsorted(t, part["window_end"].dt.epoch("us").to_numpy(), side="left")
+                counts = cum[hi] - cum[lo]
+        out.append(pl.DataFrame({"group_id": part["group_id"], "failed_requests": counts}))
+    if not out:
+        return pl.DataFrame(schema={"group_id": pl.String, "failed_requests": pl.Int64})
+    return pl.concat(out)
+
+
+def monthly_availability(minute_sli: pl.DataFrame) -> pl.DataFrame:
+    """Per provider and UTC month: requests, provider errors and availability_pct from our own requests."""
+    if minute_sli.is_empty():
+        return pl.DataFrame(
+            schema={
+                "provider": pl.String,
+                "month": pl.Date,
+                "requests": pl.Int64,
+                "provider_errors": pl.Int64,
+            }
+        )
+    return (
+        to_utc(minute_sli)
+        .group_by("provider", month=pl.col("minute").dt.truncate("1mo").dt.date())
+        .agg(
+            requests=pl.col("requests").sum().cast(pl.Int64),
+            provider_errors=pl.sum_horizontal(*PROVIDER_ERROR_COLUMNS).sum().cast(pl.Int64),
+        )
+    )

@@ -1,0 +1,6 @@
+"""marts.incidents: one row per status-page incident with its lifecycle times and stage durations.
+
+`lifecycle.incidents_mart(incidents, updates, affected, config)` is the pure function; the asset in
+`assets.py` only reads staging, calls it and writes the mart. Column meanings: `columns.INCIDENT_COLUMNS`;
+the "from 19:52-20:35 UTC" windows stated in update bodies: `stated_window`.
+"""

@@ -1,0 +1,65 @@
+"""The four small aggregates marts.migration_signals is built from, computed in DuckDB.
+
+Aggregation runs as SQL over the large `staging.request_logs` view (hourly counts and each client's
+first request); only the small hourly aggregates reach Polars.
+"""
+
+import duckdb
+import polars as pl
+
+from pipelines.core import tables
+from pipelines.core.frames import to_utc
+from pipelines.core.tables import sql_name
+from pipelines.core.warehouse import Table, table_exists
+
+HOURLY_TRAFFIC_SQL = f"""
+SELECT provider, date_trunc('hour', timezone('UTC', ts)) AS period_start, count(*) AS requests
+FROM {sql_name(tables.REQUEST_LOGS)}
+WHERE provider IS NOT NULL AND ts IS NOT NULL
+GROUP BY ALL
+"""
+
+# Each client's first request over the whole log, bucketed by hour: the "new client ids" signal.
+FIRST_SEEN_SQL = f"""
+SELECT provider, date_trunc('hour', first_ts) AS period_start, count(*) AS new_clients
+FROM (
+    SELECT provider, client_id, min(timezone('UTC', ts)) AS first_ts
+    FROM {sql_name(tables.REQUEST_LOGS)}
+    WHERE provider IS NOT NULL AND client_id IS NOT NULL AND ts IS NOT NULL
+    GROUP BY provider, client_id
+)
+GROUP BY ALL
+"""
+
+HOURLY_CROWD_SQL = f"""
+SELECT provider, date_trunc('hour', timezone('UTC', ts)) AS period_start, sum(reports)::DOUBLE AS crowd_reports
+FROM {sql_name(tables.CROWD_REPORTS)}
+WHERE provider IS NOT NULL AND ts IS NOT NULL
+GROUP BY ALL
+"""
+
+BEST_RANK_SQL = f"""
+SELECT provider, day, country, chart, min(rank)::BIGINT AS best_rank
+FROM {sql_name(tables.APP_RANKS)}
+WHERE provider IS NOT NULL AND rank IS NOT NULL
+GROUP BY ALL
+"""
+
+QUERIES = {
+    "traffic": (tables.REQUEST_LOGS, HOURLY_TRAFFIC_SQL),
+    "first_seen": (tables.REQUEST_LOGS, FIRST_SEEN_SQL),
+    "crowd": (tables.CROWD_REPORTS, HOURLY_CROWD_SQL),
+    "ranks": (tables.APP_RANKS, BEST_RANK_SQL),
+}
+
+
+def aggregate_if_exists(con: duckdb.DuckDBPyConnection, table: Table, sql: str) -> pl.DataFrame | None:
+    """Run the aggregate `sql` (from code) over `table` when it exists (table or view), else None; rows
+    sorted so reruns compute byte-identical marts."""
+    return con.sql(f"SELECT * FROM ({sql}) ORDER BY ALL").pl() if table_exists(con, table) else None
+
+
+def read_inputs(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame | None]:
+    """The four small aggregates the mart is built from (None where the input table does not exist)."""
+    frames = {name: aggregate_if_exists(con, table, sql) for name, (table, sql) in QUERIES.items()}
+    return {k: (to_utc(v) if v is not None else None) for k, v in frames.items()}

@@ -1,0 +1,69 @@
+"""The marts.component_reliability asset: reads marts.incidents, calls `reliability_mart`, writes, checks."""
+
+import dagster as dg
+import polars as pl
+
+from assets.marts.reliability.columns import RELIABILITY_COLUMNS
+from assets.marts.reliability.components import COMPONENT_PROVIDER
+from assets.marts.reliability.mart import reliability_mart
+from assets.marts.reliability.window import PERIOD_ALL, analysis_window
+from pipelines.core import tables
+from pipelines.core.column_docs import column_schema
+from pipelines.core.quality import between, check_result, unique_together
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import read_table_if_exists, replace_table
+
+RELIABILITY_CHECK = "component_reliability_valid"
+
+
+@dg.asset(
+    key=tables.COMPONENT_RELIABILITY,
+    deps=[tables.INCIDENTS, tables.STATUS_INCIDENTS],
+    group_name="marts",
+    kinds={"duckdb", "polars"},
+    metadata={"dagster/column_schema": column_schema(RELIABILITY_COLUMNS)},
+    check_specs=[dg.AssetCheckSpec(RELIABILITY_CHECK, asset=tables.COMPONENT_RELIABILITY, blocking=True)],
+)
+def component_reliability(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
+    """How reliable each provider and each of its status-page components was over the analysed window
+    and in each month: incident count and rate, MTTR (mean/median/p90), MTBF, share fixed within 1 h/3 h,
+    and uptime from a worst-status timeline under an explicit weighting policy (major 1.0, partial 0.3,
+    degraded 0, maintenance excluded), with the partial-weight sensitivity columns and whether the
+    provider ranking depends on that choice. Column meanings: see the column schema
+    (RELIABILITY_COLUMNS in assets/marts/reliability/columns.py) and the package docstring of
+    assets/marts/reliability for the definitions.
+    """
+    config = workspace.providers()
+    window_start, window_end = analysis_window(config)
+    with workspace.warehouse(read_only=True) as con:
+        mart_incidents = read_table_if_exists(con, tables.INCIDENTS)
+        staged_affected = read_table_if_exists(con, tables.STATUS_AFFECTED)
+    if mart_incidents is None:
+        raise dg.Failure("marts.incidents does not exist yet: materialize marts/incidents first")
+    mart = reliability_mart(mart_incidents, staged_affected, window_start, window_end, config)
+    with workspace.warehouse() as con:
+        replace_table(con, tables.COMPONENT_RELIABILITY, mart)
+    overall = mart.filter((pl.col("component") == COMPONENT_PROVIDER) & (pl.col("period") == PERIOD_ALL))
+    context.log.info("marts.component_reliability: %d rows for %d providers", mart.height, overall.height)
+    return dg.MaterializeResult(
+        metadata={
+            "rows": mart.height,
+            "window": f"{window_start:%Y-%m-%d} .. {window_end:%Y-%m-%d} (exclusive)",
+            "provider_uptime_pct": dg.MetadataValue.json(
+                {r["provider"]: r["uptime_pct"] for r in overall.iter_rows(named=True)}
+            ),
+            "ranking_changes_with_policy": bool(overall["ranking_changes_with_policy"].any()),
+        },
+        check_results=[
+            check_result(
+                RELIABILITY_CHECK,
+                mart,
+                [
+                    unique_together("provider", "component", "period"),
+                    between("uptime_pct", 0, 100),
+                    between("incidents", 0, None),
+                    between("share_resolved_1h", 0, 1),
+                ],
+            )
+        ],
+    )

@@ -1,0 +1,50 @@
+"""The columns of marts.component_reliability, each with its one-line meaning."""
+
+RELIABILITY_COLUMNS: dict[str, tuple[str, str]] = {
+    "provider": ("string", "provider key from providers.yaml"),
+    "component": (
+        "string",
+        "status-page component; '(all)' = incidents naming none; '(provider)' = provider row",
+    ),
+    "capability": ("string", "capability of the component from providers.yaml (null if unmapped)"),
+    "period": ("string", "'all' = the analysed window, else the calendar month 'YYYY-MM' (clipped to it)"),
+    "period_start": ("timestamptz", "first instant of the period (UTC)"),
+    "period_end": ("timestamptz", "end of the period, exclusive (UTC)"),
+    "incidents": ("bigint", "incidents that started in the period (maintenance excluded)"),
+    "resolved_incidents": ("bigint", "of those, incidents with a resolved_at"),
+    "mttr_mean_hours": ("double", "mean of resolved_at - started_at over resolved incidents, hours"),
+    "mttr_median_hours": ("double", "median time to resolve, hours"),
+    "mttr_p90_hours": ("double", "90th percentile time to resolve (linear interpolation), hours"),
+    "mtbf_mean_days": (
+        "double",
+        "mean gap between consecutive incident starts, days (null if < 2 incidents)",
+    ),
+    "share_resolved_1h": (
+        "double",
+        "share of the period's incidents resolved within 60 minutes (open = not)",
+    ),
+    "share_resolved_3h": ("double", "share of the period's incidents resolved within 180 minutes"),
+    "incidents_per_30d": ("double", "incidents per 30 days of the period"),
+    "counted_minutes": ("double", "minutes in the period minus maintenance minutes when excluded"),
+    "maintenance_minutes": ("double", "minutes whose worst status was under_maintenance"),
+    "degraded_minutes": ("double", "minutes whose worst status was degraded_performance"),
+    "partial_outage_minutes": ("double", "minutes whose worst status was partial_outage"),
+    "major_outage_minutes": ("double", "minutes whose worst status was major_outage"),
+    "weighted_down_minutes": (
+        "double",
+        "major*weight_major + partial*weight_partial + degraded*weight_degraded",
+    ),
+    "uptime_pct": ("double", "100 * (1 - weighted_down_minutes / counted_minutes) under the weights below"),
+    "uptime_pct_w0": ("double", "uptime with partial outages weighted 0 (major 1.0)"),
+    "uptime_pct_w03": ("double", "uptime with partial outages weighted 0.3 (major 1.0)"),
+    "uptime_pct_w05": ("double", "uptime with partial outages weighted 0.5 (major 1.0)"),
+    "uptime_pct_w1": ("double", "uptime with partial outages weighted 1.0 (major 1.0)"),
+    "weight_major": ("double", "weight of a major_outage minute in uptime_pct"),
+    "weight_partial": ("double", "weight of a partial_outage minute in uptime_pct"),
+    "weight_degraded": ("double", "weight of a degraded_performance minute in uptime_pct"),
+    "maintenance_excluded": ("boolean", "whether maintenance minutes are left out of counted_minutes"),
+    "ranking_changes_with_policy": (
+        "boolean",
+        "whether, in this period, two providers swap order by '(provider)' uptime across w0/w03/w05/w1",
+    ),
+}

@@ -1,0 +1,30 @@
+"""The analysed window of marts.component_reliability and the periods it is reported in."""
+
+import datetime as dt
+
+import polars as pl
+
+from pipelines.core.config import ProvidersConfig
+from pipelines.core.frames import UTC_TS
+
+PERIOD_ALL = "all"
+
+
+def analysis_window(config: ProvidersConfig) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) in UTC from `analysis.start`/`analysis.end` (the end day is inclusive)."""
+    start = dt.datetime.combine(config.analysis.start, dt.time(), tzinfo=dt.UTC)
+    end = dt.datetime.combine(config.analysis.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    return start, end
+
+
+def periods(window_start: dt.datetime, window_end: dt.datetime) -> pl.DataFrame:
+    """The 'all' period plus each calendar month overlapping the window, clipped to it."""
+    rows = [(PERIOD_ALL, window_start, window_end)]
+    month = window_start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    while month < window_end:
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        rows.append((month.strftime("%Y-%m"), max(month, window_start), min(following, window_end)))
+        month = following
+    return pl.DataFrame(
+        rows, schema={"period": pl.String, "period_start": UTC_TS, "period_end": UTC_TS}, orient="row"
+    )

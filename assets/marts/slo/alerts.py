@@ -1,0 +1,89 @@
+"""SRE-workbook multiwindow, multi-burn-rate alerts as episodes of firing minutes (`marts.slo_alerts`)."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from pipelines.core.frames import UTC_TS
+
+
+@dataclass(frozen=True)
+class BurnRule:
+    """One multiwindow rule: fire while both windows burn faster than `burn_rate` (strictly)."""
+
+    long_window: str
+    short_window: str
+    burn_rate: float
+    severity: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.long_window}/{self.short_window}@{self.burn_rate:g}"
+
+
+# Google SRE workbook, "Alerting on SLOs", multiwindow multi-burn-rate alerts.
+ALERT_RULES = (
+    BurnRule("1h", "5m", 14.4, "page"),
+    BurnRule("6h", "30m", 6.0, "page"),
+    BurnRule("1d", "2h", 3.0, "ticket"),
+    BurnRule("3d", "6h", 1.0, "ticket"),
+)
+
+SLO_ALERTS_SCHEMA = {
+    "provider": pl.String,
+    "rule": pl.String,
+    "severity": pl.String,
+    "long_window": pl.String,
+    "short_window": pl.String,
+    "burn_rate_threshold": pl.Float64,
+    "started_at": UTC_TS,
+    "ended_at": UTC_TS,
+    "peak_burn_rate": pl.Float64,
+    "minutes": pl.Int64,
+    "ongoing": pl.Boolean,
+}
+
+
+def compute_slo_alerts(slo_burn: pl.DataFrame, rules: tuple[BurnRule, ...] = ALERT_RULES) -> pl.DataFrame:
+    """Alert episodes: runs of consecutive minutes in which a rule fires, one row per run.
+
+    started_at = first firing minute, ended_at = end of the last firing minute (exclusive end, so
+    ended_at - started_at = minutes), peak_burn_rate = highest long-window burn rate in the run,
+    ongoing = the run reaches the provider's last minute of data.
+    """
+    last_minute = slo_burn.group_by("provider").agg(_last=pl.col("minute").max())
+    episodes = []
+    for rule in rules:
+        long_col, short_col = f"burn_rate_{rule.long_window}", f"burn_rate_{rule.short_window}"
+        firing = (
+            slo_burn.select("provider", "minute", long_col, short_col)
+            .filter((pl.col(long_col) > rule.burn_rate) & (pl.col(short_col) > rule.burn_rate))
+            .sort("provider", "minute")
+            .with_columns(
+                _new=(pl.col("minute").diff().over("provider") != dt.timedelta(minutes=1)).fill_null(True)
+            )
+            .with_columns(_episode=pl.col("_new").cum_sum().over("provider"))
+        )
+        episodes.append(
+            firing.group_by("provider", "_episode")
+            .agg(
+                started_at=pl.col("minute").min(),
+                _last_firing=pl.col("minute").max(),
+                peak_burn_rate=pl.col(long_col).max(),
+                minutes=pl.len().cast(pl.Int64),
+            )
+            .with_columns(
+                rule=pl.lit(rule.name),
+                severity=pl.lit(rule.severity),
+                long_window=pl.lit(rule.long_window),
+                short_window=pl.lit(rule.short_window),
+                burn_rate_threshold=pl.lit(float(rule.burn_rate)),
+                ended_at=pl.col("_last_firing") + dt.timedelta(minutes=1),
+            )
+            .join(last_minute, on="provider", how="left")
+            .with_columns(ongoing=pl.col("_last_firing") == pl.col("_last"))
+            .select([pl.col(c).cast(t) for c, t in SLO_ALERTS_SCHEMA.items()])
+        )
+    alerts = pl.concat(episodes) if episodes else pl.DataFrame(schema=SLO_ALERTS_SCHEMA)
+    return alerts.sort("provider", "started_at", "rule")

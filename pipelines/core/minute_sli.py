@@ -1,0 +1,99 @@
+"""The shape of `marts.provider_minute_sli` and the dense minute grid computed from it.
+
+The minute-SLI mart writes these columns; the SLO marts and telemetry-episode detection read them back
+through the warehouse and work on `dense_minutes`, so the shape and the grid are defined here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import duckdb
+import polars as pl
+
+from pipelines.core import tables
+from pipelines.core.frames import UTC_TS, to_utc
+from pipelines.core.resources import Workspace
+from pipelines.core.warehouse import read_table, table_exists
+
+# Disjoint request classes, in order of precedence; they add up to `requests`.
+COUNT_COLUMNS = (
+    "ok",  # 2xx/3xx, not a timeout
+    "errors_5xx",  # 500-599 except 529 and except 504 (timeout)
+    "errors_529",  # provider overloaded
+    "errors_429",  # our quota / rate limit: OUR error
+    "errors_4xx_other",  # other 4xx except 408 (timeout): OUR error
+    "timeouts",  # error_type ~ timeout, or status 408/504
+    "errors_other",  # no usable status (null, 0, 1xx, >= 600) and not a timeout: not the provider's
+)
+
+# The provider's failures: the numerator of its error ratio ("bad" requests of its SLO).
+PROVIDER_ERROR_COLUMNS = ("errors_5xx", "errors_529", "timeouts")
+
+MINUTE_SLI_SCHEMA = {
+    "day": pl.Date,
+    "provider": pl.String,
+    "minute": UTC_TS,
+    "requests": pl.Int64,
+    **{name: pl.Int64 for name in COUNT_COLUMNS},
+    "error_ratio": pl.Float64,
+    "latency_p50_ms": pl.Float64,
+    "latency_p95_ms": pl.Float64,
+}
+
+_SUMMED = ("requests", *COUNT_COLUMNS)
+
+
+def ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    """numerator / denominator, null when the denominator is not positive (no traffic is not 0 %)."""
+    return pl.when(denominator > 0).then(numerator / denominator).otherwise(None)
+
+
+def read_minute_sli(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """All of `marts.provider_minute_sli` (minute in UTC); before its first run, no rows but its columns."""
+    if not table_exists(con, tables.MINUTE_SLI):
+        return pl.DataFrame(schema=MINUTE_SLI_SCHEMA)
+    return to_utc(read_table(con, tables.MINUTE_SLI))
+
+
+def dense_minutes(minute_sli: pl.DataFrame) -> pl.DataFrame:
+    """Per provider, one row per minute from its first to its last minute with traffic.
+
+    Counts are summed per (provider, minute) and are 0 where no request was logged; `bad_requests`
+    is the provider's failures and `error_ratio` is null on empty minutes.
+    """
+    summed = (
+        minute_sli.with_columns(pl.col("minute").cast(UTC_TS))
+        .group_by("provider", "minute")
+        .agg(pl.col(c).sum().cast(pl.Int64) for c in _SUMMED)
+    )
+    if summed.height == 0:
+        grid = summed.select("provider", "minute")
+    else:
+        grid = (
+            summed.group_by("provider")
+            .agg(first=pl.col("minute").min(), last=pl.col("minute").max())
+            .select("provider", minute=pl.datetime_ranges("first", "last", "1m", time_zone="UTC"))
+            .explode("minute")
+            .with_columns(pl.col("minute").cast(UTC_TS))
+        )
+    return (
+        grid.join(summed, on=["provider", "minute"], how="left")
+        .with_columns(pl.col(c).fill_null(0) for c in _SUMMED)
+        .with_columns(bad_requests=pl.sum_horizontal(PROVIDER_ERROR_COLUMNS))
+        .with_columns(
+            good_requests=pl.col("requests") - pl.col("bad_requests"),
+            error_ratio=ratio(pl.col("bad_requests"), pl.col("requests")),
+        )
+        .sort("provider", "minute")
+    )
+
+
+def slo_settings(workspace: Workspace, field: str) -> dict[str, float]:
+    """provider -> one field of its config `slo` block (availability_target, error_ratio_threshold)."""
+    return {key: getattr(p.slo, field) for key, p in workspace.providers().providers.items()}
+
+
+def providers_without(minute_sli: pl.DataFrame, configured: Iterable[str] | Mapping[str, float]) -> list[str]:
+    """Providers with minute SLIs but no configured value (reported in the asset metadata)."""
+    return sorted(set(minute_sli["provider"].unique().to_list()) - set(configured))
