@@ -2,68 +2,60 @@
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import polars as pl
 
-from assets.reports import charts
+from assets.reports.charts.overview import incidents_strip
+from assets.reports.costs import cost_rows
+from assets.reports.figures import Figures
+from assets.reports.formats import fmt_count, fmt_days, fmt_hours, fmt_pct, fmt_share, fmt_ts, format_ts
 from assets.reports.marts_data import (
     COMPONENT_PROVIDER,
-    CROWD_BASELINE,
-    DOWNTIME_COST,
-    INCIDENTS,
-    MIGRATION_SIGNALS,
-    MINUTE_SLI,
-    OUTAGE_EPISODES,
     PERIOD_ALL,
-    RECONCILIATION,
-    REJECTED,
-    RELIABILITY,
-    SLO_BUDGET,
-    Figures,
-    cost_rows,
     display_names,
-    fmt_count,
-    fmt_days,
-    fmt_hours,
-    fmt_pct,
-    fmt_share,
-    fmt_ts,
     has,
+    quarantine_counts,
     read_mart,
-    table_columns,
-    table_exists,
+    time_span,
 )
-from assets.reports.page import Page, format_ts
-from assets.reports.retrospective import select_subjects
+from assets.reports.page import Page
+from assets.reports.retrospective.subjects import Subject, select_subjects
+from pipelines.core import tables
 from pipelines.core.resources import Workspace
 from pipelines.core.settings import safe_path
 
-# (evidence source, mart, timestamp column, extra filter): how fresh each source's data is.
+# (evidence source, mart, timestamp column, column that must be set): how fresh each source's data is.
 FRESHNESS = (
-    ("status pages", INCIDENTS, "started_at", ""),
-    ("crowd reports", CROWD_BASELINE, "bin_start", ""),
-    ("request logs", MINUTE_SLI, "minute", ""),
-    ("app rankings", MIGRATION_SIGNALS, "period_start", "WHERE best_rank IS NOT NULL"),
-    ("outage episodes", OUTAGE_EPISODES, "started_at", ""),
-    ("reconciled incidents", RECONCILIATION, "triangulated_start", ""),
+    ("status pages", tables.INCIDENTS, "started_at", None),
+    ("crowd reports", tables.CROWD_BASELINE, "bin_start", None),
+    ("request logs", tables.MINUTE_SLI, "minute", None),
+    ("app rankings", tables.MIGRATION_SIGNALS, "period_start", "best_rank"),
+    ("outage episodes", tables.OUTAGE_EPISODES, "started_at", None),
+    ("reconciled incidents", tables.RECONCILIATION, "triangulated_start", None),
 )
+HEADLINE_COLUMNS = (
+    ("incidents", "incidents", fmt_count),
+    ("uptime_pct", "uptime", fmt_pct),
+    ("mttr_median_hours", "MTTR median", fmt_hours),
+    ("mtbf_mean_days", "MTBF mean", fmt_days),
+)
+BUDGET_COLUMNS = (("availability", lambda v: fmt_share(v, 3)), ("budget_used_pct", lambda v: fmt_pct(v, 1)))
+REL_KEY = ("provider", "component", "period")
 _DAY_PAGE = re.compile(r"^\d{4}-\d{2}-\d{2}\.html$")
 INDEX_DEPS = [
-    dg.AssetKey(["marts", name])
-    for name in (
-        "incidents",
-        "component_reliability",
-        "slo_budget",
-        "crowd_baseline",
-        "provider_minute_sli",
-        "migration_signals",
-        "outage_episodes",
-        "incident_reconciliation",
-        "downtime_cost",
-    )
+    tables.INCIDENTS,
+    tables.COMPONENT_RELIABILITY,
+    tables.SLO_BUDGET,
+    tables.CROWD_BASELINE,
+    tables.MINUTE_SLI,
+    tables.MIGRATION_SIGNALS,
+    tables.OUTAGE_EPISODES,
+    tables.RECONCILIATION,
+    tables.DOWNTIME_COST,
 ]
 # The index links to the other pages, so it is built after them when they run together.
 REPORT_DEPS = [
@@ -76,24 +68,37 @@ REPORT_DEPS = [
 def freshness(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Per evidence source: its mart, rows, first and latest timestamp (None when the mart is missing)."""
     out = []
-    for source, table, column, where in FRESHNESS:
-        row = {"source": source, "mart": table, "rows": None, "first": None, "latest": None}
-        if table_exists(con, table) and column in table_columns(con, table):
-            if "best_rank" in where and "best_rank" not in table_columns(con, table):
-                where = ""
-            found = con.execute(
-                f"SELECT count(*), min({column}), max({column}) FROM {table} {where}"
-            ).fetchall()
-            row["rows"], row["first"], row["latest"] = found[0]
-        out.append(row)
+    for source, table, column, not_null in FRESHNESS:
+        rows, first, latest = time_span(con, table, column, not_null) or (None, None, None)
+        out.append(
+            {"source": source, "mart": tables.sql_name(table), "rows": rows, "first": first, "latest": latest}
+        )
     return out
 
 
-def quarantine_counts(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    if not table_exists(con, REJECTED):
-        return []
-    rows = con.execute(f"SELECT source, count(*) FROM {REJECTED} GROUP BY source ORDER BY source").fetchall()
-    return [{"source": s, "rows": n} for s, n in rows]
+def _headline(figures: Figures, overall: pl.DataFrame, budget: pl.DataFrame | None, name) -> dict:
+    """Per provider: incidents, uptime, MTTR, MTBF, and availability and budget use of our requests."""
+    cols = [c for c in HEADLINE_COLUMNS if c[0] in overall.columns]
+    windows = {}
+    if has(budget, "provider", "period"):
+        windows = {r["provider"]: r for r in budget.filter(pl.col("period") == "window").to_dicts()}
+    rows = []
+    for r in overall.sort("provider").to_dicts():
+        row = {"provider": name(r["provider"])}
+        row.update({c: figures.quote(tables.COMPONENT_RELIABILITY, r, c, REL_KEY, f) for c, _, f in cols})
+        w = windows.get(r["provider"])
+        if w is not None:
+            for c, f in BUDGET_COLUMNS:
+                if c in w:
+                    row[c] = figures.quote(tables.SLO_BUDGET, w, c, ("provider", "period"), f)
+        rows.append(row)
+    columns = [
+        ("provider", "provider"),
+        *[(c, label) for c, label, _ in cols],
+        ("availability", "API availability (our requests)"),
+        ("budget_used_pct", "error budget used"),
+    ]
+    return {"rows": rows, "columns": columns}
 
 
 def build_page(
@@ -108,6 +113,7 @@ def build_page(
 ) -> tuple[Page, Figures]:
     figures = Figures()
     page = Page(
+        "index.html.j2",
         "AI provider incidents",
         subtitle="Offline incident analytics: crowd reports, status pages, "
         "app-store ranks and our own API telemetry.",
@@ -117,88 +123,37 @@ def build_page(
             ("#daily", "Daily digests"),
         ],
     )
-    name = lambda p: display.get(p, p)
-    key = ("provider", "component", "period")
     overall = None
     if has(reliability, "provider", "component", "period"):
         overall = reliability.filter(
             (pl.col("component") == COMPONENT_PROVIDER) & (pl.col("period") == PERIOD_ALL)
         )
-
-    page.heading("Analysed period")
+    period = None
     if overall is not None and overall.height and has(overall, "period_start", "period_end"):
         first = overall.sort("provider").to_dicts()[0]
-        page.paragraph(
-            f"From {figures.quote(RELIABILITY, first, 'period_start', key, fmt_ts)} to "
-            f"{figures.quote(RELIABILITY, first, 'period_end', key, fmt_ts)} (exclusive)."
-        )
-    else:
-        page.not_available("Analysed period", "marts.component_reliability is missing")
-
-    page.heading("Headline figures per provider")
-    if overall is not None and overall.height:
-        cols = [
-            (c, label, f)
-            for c, label, f in (
-                ("incidents", "incidents", fmt_count),
-                ("uptime_pct", "uptime", fmt_pct),
-                ("mttr_median_hours", "MTTR median", fmt_hours),
-                ("mtbf_mean_days", "MTBF mean", fmt_days),
+        period = {
+            column.removeprefix("period_"): figures.quote(
+                tables.COMPONENT_RELIABILITY, first, column, REL_KEY, fmt_ts
             )
-            if c in overall.columns
-        ]
-        windows = {}
-        if has(budget, "provider", "period"):
-            windows = {r["provider"]: r for r in budget.filter(pl.col("period") == "window").to_dicts()}
-        rows = []
-        for r in overall.sort("provider").to_dicts():
-            row = {
-                "provider": name(r["provider"]),
-                **{c: figures.quote(RELIABILITY, r, c, key, f) for c, _, f in cols},
-            }
-            w = windows.get(r["provider"])
-            if w is not None:
-                for c, f in (
-                    ("availability", lambda v: fmt_share(v, 3)),
-                    ("budget_used_pct", lambda v: fmt_pct(v, 1)),
-                ):
-                    if c in w:
-                        row[c] = figures.quote(SLO_BUDGET, w, c, ("provider", "period"), f)
-            rows.append(row)
-        page.table(
-            rows,
-            [
-                ("provider", "provider"),
-                *[(c, label) for c, label, _ in cols],
-                ("availability", "API availability (our requests)"),
-                ("budget_used_pct", "error budget used"),
-            ],
-        )
-    else:
-        page.not_available("Headline figures", "marts.component_reliability is missing")
+            for column in ("period_start", "period_end")
+        }
+    headline = None
+    if overall is not None and overall.height:
+        headline = _headline(figures, overall, budget, lambda p: display.get(p, p))
+    chart = None
     if has(incidents, "provider", "started_at", "resolved_at", "title", "impact", "incident_id"):
-        page.chart(
+        chart = page.chart(
             "incidents",
-            charts.incidents_strip(incidents.with_columns(pl.col("provider").replace(display))),
+            incidents_strip(incidents.with_columns(pl.col("provider").replace(display))),
             caption="One bar per status-page incident, from start to resolution, coloured by vendor impact.",
         )
-
-    page.heading("Pages", anchor="retrospectives")
-    page.links([("vendor-review.html", "Vendor review: uptime, MTTR, SLO budgets, downtime cost, failover")])
-    page.heading("Incident retrospectives", level=3)
-    if retro_links:
-        page.links(retro_links)
-    else:
-        page.not_available("Retrospectives", "none written yet")
-    page.heading("Daily digests", level=3, anchor="daily")
-    if day_pages:
-        page.links([(f"daily/{d}", d.removesuffix(".html")) for d in sorted(day_pages, reverse=True)])
-    else:
-        page.not_available("Daily digests", "no day materialised yet")
-
-    page.heading("Data freshness")
-    page.table(
-        [
+    page.content.update(
+        period=period,
+        headline=headline,
+        incidents_chart=chart,
+        retro_links=retro_links,
+        day_links=[(f"daily/{d}", d.removesuffix(".html")) for d in sorted(day_pages, reverse=True)],
+        freshness=[
             {
                 **r,
                 "first": format_ts(r["first"]) if r["first"] else "-",
@@ -206,26 +161,28 @@ def build_page(
             }
             for r in fresh
         ],
-        [
-            ("source", "evidence"),
-            ("mart", "mart"),
-            ("rows", "rows"),
-            ("first", "first"),
-            ("latest", "latest"),
-        ],
+        quarantine=rejected,
+        built=f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
     )
-    page.heading("Quarantined input rows")
-    if rejected:
-        page.table(rejected, [("source", "source"), ("rows", "rows refused")])
-    else:
-        page.paragraph("No input row was quarantined.")
-    page.paragraph(f"Built {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.")
     return page, figures
 
 
 def existing_day_pages(reports_dir: Path) -> list[str]:
     daily = reports_dir / "daily"
     return sorted(p.name for p in daily.glob("*.html") if _DAY_PAGE.match(p.name)) if daily.is_dir() else []
+
+
+def retrospective_links(
+    reports_dir: Path, subjects: Sequence[Subject], display: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(href, "<start> <provider>: <title>") of every selected retrospective already written."""
+    links = []
+    for subject in subjects:
+        if safe_path(reports_dir, "retrospective", f"{subject.slug}.html").exists():
+            when = format_ts(subject.start) if subject.start else ""
+            provider = display.get(subject.provider, subject.provider)
+            links.append((f"retrospective/{subject.slug}.html", f"{when} {provider}: {subject.title}"))
+    return links
 
 
 @dg.asset(
@@ -237,24 +194,17 @@ def index(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Materia
     timeline and links to the vendor review, every retrospective and every daily digest."""
     reports_dir = workspace.settings.reports_dir
     with workspace.warehouse(read_only=True) as con:
-        reliability = read_mart(con, RELIABILITY, required=("provider", "component", "period"))
-        budget = read_mart(con, SLO_BUDGET, required=("provider", "period"))
-        incidents = read_mart(con, INCIDENTS, required=("provider", "incident_id", "started_at"))
-        reconciliation = read_mart(con, RECONCILIATION, required=("group_id", "provider"))
-        costs = cost_rows(read_mart(con, DOWNTIME_COST))
+        reliability = read_mart(
+            con, tables.COMPONENT_RELIABILITY, required=("provider", "component", "period")
+        )
+        budget = read_mart(con, tables.SLO_BUDGET, required=("provider", "period"))
+        incidents = read_mart(con, tables.INCIDENTS, required=("provider", "incident_id", "started_at"))
+        reconciliation = read_mart(con, tables.RECONCILIATION, required=("group_id", "provider"))
+        costs = cost_rows(read_mart(con, tables.DOWNTIME_COST))
         fresh = freshness(con)
         rejected = quarantine_counts(con)
     display = display_names(workspace)
-    links = []
-    for subject in select_subjects(incidents, reconciliation, costs):
-        if safe_path(reports_dir, "retrospective", f"{subject.slug}.html").exists():
-            when = format_ts(subject.start) if subject.start else ""
-            links.append(
-                (
-                    f"retrospective/{subject.slug}.html",
-                    f"{when} {display.get(subject.provider, subject.provider)}: {subject.title}",
-                )
-            )
+    links = retrospective_links(reports_dir, select_subjects(incidents, reconciliation, costs), display)
     page, figures = build_page(
         reliability, budget, incidents, fresh, rejected, links, existing_day_pages(reports_dir), display
     )

@@ -617,9 +617,12 @@ def make_workspace(root: Path) -> Workspace:
 
 
 def report_assets() -> list:
-    from assets.reports import daily, index, retrospective, vendor_review
+    from assets.reports.daily.assets import daily_digest
+    from assets.reports.index import index
+    from assets.reports.retrospective.assets import retrospectives
+    from assets.reports.vendor_review.assets import vendor_review
 
-    return [retrospective.retrospectives, vendor_review.vendor_review, daily.daily_digest, index.index]
+    return [retrospectives, vendor_review, daily_digest, index]
 
 
 def materialize_reports(workspace: Workspace) -> dg.ExecuteInProcessResult:

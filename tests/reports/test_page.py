@@ -1,4 +1,4 @@
-"""The page builder: escaping in HTML and inside the inline script, offline bundle, chart files."""
+"""The page builder: escaping in HTML (templates) and inside the inline script, offline bundle, chart files."""
 
 import json
 import re
@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 
 from assets.reports import page as page_module
-from assets.reports.page import Page, script_json, slugify
+from assets.reports.page import Page, slugify
+from assets.reports.templating import ENV, script_json
 
 SCRIPT_TITLE = "Elevated errors <script>alert(1)</script>"
 IMG_TITLE = '"><img src=x onerror=alert(1)>'
@@ -31,22 +32,41 @@ def test_slugify_keeps_only_safe_characters():
     assert re.fullmatch(r"[a-z0-9-]+", slugify(IMG_TITLE))
 
 
+# Every block the report templates use (base layout, headings, paragraphs, macros), fed hostile text.
+EVERY_BLOCK = ENV.from_string(
+    """{% extends "base.html.j2" %}
+{% import "macros.html.j2" as m %}
+{% block content %}
+<h2>{{ heading }}</h2>
+<p>{{ paragraph }}</p>
+{{ m.summary(summary) }}
+{{ m.bullets(bullets) }}
+{{ m.links(links) }}
+{{ m.table(rows, [("title", "t"), ("n", "n")]) }}
+{{ m.not_available(heading, paragraph) }}
+{{ m.chart(chart) }}
+{% endblock %}
+"""
+)
+NO_CHART = ENV.from_string('{% extends "base.html.j2" %}{% block content %}<p>{{ text }}</p>{% endblock %}')
+
+
 def _malicious_page() -> Page:
-    page = Page(SCRIPT_TITLE, subtitle=IMG_TITLE, nav=[("index.html", IMG_TITLE)])
-    page.heading(SCRIPT_TITLE)
-    page.paragraph(IMG_TITLE)
-    page.summary(f"{SCRIPT_TITLE} then {IMG_TITLE}")
-    page.bullets([SCRIPT_TITLE])
-    page.links([("retrospective/x.html", IMG_TITLE)])
-    page.table(
-        [{"title": SCRIPT_TITLE, "n": 3.5}, {"title": IMG_TITLE, "n": None}], [("title", "t"), ("n", "n")]
-    )
-    page.not_available(SCRIPT_TITLE, IMG_TITLE)
+    page = Page(EVERY_BLOCK, SCRIPT_TITLE, subtitle=IMG_TITLE, nav=[("index.html", IMG_TITLE)])
     data = pl.DataFrame({"title": [SCRIPT_TITLE, IMG_TITLE], "n": [1, 2]})
-    page.chart(
+    chart = page.chart(
         "bars <b>",
         alt.Chart(data).mark_bar().encode(x="title:N", y="n:Q", tooltip=["title:N"]),
         caption=IMG_TITLE,
+    )
+    page.content.update(
+        heading=SCRIPT_TITLE,
+        paragraph=IMG_TITLE,
+        summary=f"{SCRIPT_TITLE} then {IMG_TITLE}",
+        bullets=[SCRIPT_TITLE],
+        links=[("retrospective/x.html", IMG_TITLE)],
+        rows=[{"title": SCRIPT_TITLE, "n": 3.5}, {"title": IMG_TITLE, "n": None}],
+        chart=chart,
     )
     return page
 
@@ -62,7 +82,7 @@ def test_source_text_is_escaped_in_html_and_inside_the_script():
     assert "<script>alert" not in html
     assert "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
     # Only the JSON specs script is left once the bundle is cut out.
     assert len(re.findall(r"<script\b", html)) == 1
     specs_text = SPECS_RE.search(html).group(1)
@@ -81,8 +101,7 @@ def test_page_is_self_contained_with_one_bundle_and_no_network():
 
 
 def test_page_without_charts_has_no_script():
-    page = Page("plain")
-    page.paragraph("nothing to draw")
+    page = Page(NO_CHART, "plain", content={"text": "nothing to draw"})
     assert "<script" not in page.render()
 
 
@@ -98,7 +117,7 @@ def test_write_puts_png_and_svg_beside_the_page(tmp_path: Path):
 
 
 def test_too_many_rows_are_refused_before_rendering():
-    page = Page("big")
+    page = Page(NO_CHART, "big")
     data = pl.DataFrame({"x": list(range(6000))})
     with pytest.raises(Exception, match="(?i)max.?rows|5000"):
         page.chart("big", alt.Chart(data).mark_point().encode(x="x:Q"))

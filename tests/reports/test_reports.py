@@ -8,8 +8,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.reports.marts_data import cost_rows, json_value, read_mart, utc
-from assets.reports.retrospective import select_subjects
+from assets.reports.costs import cost_rows
+from assets.reports.figures import json_value
+from assets.reports.marts_data import read_mart
+from assets.reports.retrospective.subjects import select_subjects
+from pipelines.core.frames import to_utc
 from pipelines.core.warehouse import connect
 
 A1_PAGE = "retrospective/2026-03-02-anthropic-inc-a1.html"
@@ -72,7 +75,7 @@ def test_source_text_is_escaped_everywhere(built_reports):
     review = (built_reports.reports_dir / "vendor-review.html").read_text("utf-8")
     assert "&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in review  # the migration finding
     index = without_bundle((built_reports.reports_dir / "index.html").read_text("utf-8"))
-    assert "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in index  # link text to the OpenAI retrospective
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in index  # link text to the OpenAI retrospective
 
 
 def _matches(row: dict, key: dict) -> bool:
@@ -87,7 +90,7 @@ def test_figures_equal_the_mart_values(built_reports):
             for item in json.loads(figures_file.read_text("utf-8")):
                 table = item["table"]
                 if table not in tables:
-                    tables[table] = utc(con.sql(f"SELECT * FROM {table}").pl()).to_dicts()
+                    tables[table] = to_utc(con.sql(f"SELECT * FROM {table}").pl()).to_dicts()
                 rows = [r for r in tables[table] if _matches(r, item["key"])]
                 assert len(rows) == 1, (
                     f"{figures_file.name}: key {item['key']} matches {len(rows)} rows of {table}"
