@@ -16,7 +16,6 @@ from typing import Annotated
 import typer
 
 from pipelines.backfill import EXECUTORS
-from pipelines.core.partitions import SCENARIO_END, SCENARIO_START
 from pipelines.core.preflight import check_range, check_setup, find_evidence
 from pipelines.core.settings import get_settings
 from pipelines.runs import console, run_range
@@ -94,11 +93,10 @@ def demo(seed: int = typer.Option(2026, help="scenario seed"), scale: float = ty
     _preflight()
     settings = get_settings()
     with console.status(f"generating the bundled scenario into {settings.data_dir} ..."):
-        truth = generate(settings.data_dir, seed=seed, start=SCENARIO_START, end=SCENARIO_END, scale=scale,
-                         config=settings.config_path)
+        truth = generate(settings.data_dir, seed=seed, scale=scale, config=settings.config_path)
     written = ", ".join(f"{source} {rows:,}" for source, rows in truth.rows.items())
-    console.print(f"scenario written ({SCENARIO_START} .. {SCENARIO_END}, seed {seed}): {written} records")
-    ok = run_range(dt.date.fromisoformat(SCENARIO_START), dt.date.fromisoformat(SCENARIO_END), in_process=True)
+    console.print(f"scenario written ({truth.start} .. {truth.end}, seed {seed}): {written} records")
+    ok = run_range(dt.date.fromisoformat(truth.start), dt.date.fromisoformat(truth.end), in_process=True)
     if ok:
         console.print(f"reports: {settings.reports_dir / 'index.html'}")
     raise typer.Exit(0 if ok else 1)

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, reconstructable_job
+from pipelines.core.window import WINDOW_END_TAG, WINDOW_START_TAG
 
 INVOCATION_TAG = "incidents/invocation"
 console = Console()
@@ -55,7 +56,9 @@ def run_range(start: dt.date, end: dt.date, in_process: bool = False) -> bool:
         raise ValueError(f"--end {end} is before --start {start}")
     persistent = instance()
     invocation = uuid.uuid4().hex
-    tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), INVOCATION_TAG: invocation}
+    # The range is both what is ingested (partitions) and the analysed window of the window-wide marts.
+    tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), INVOCATION_TAG: invocation,
+            WINDOW_START_TAG: start.isoformat(), WINDOW_END_TAG: end.isoformat()}
     executor = {"in_process": {}} if in_process else {"multiprocess": {"max_concurrent": 2}}
     # Step logs stay in the run's event log (see `make dev`); the terminal shows the progress bar and warnings.
     run_config = {"execution": {"config": executor}, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}

@@ -17,7 +17,6 @@ from assets.ingest.status_pages.schema import (
     IMPACTS,
     INCIDENT_STATUSES,
     INCIDENTS,
-    PAGE_KINDS,
     SCHEMAS,
     SOURCE,
     TABLES,
@@ -27,6 +26,7 @@ from assets.ingest.status_pages.schema import (
 from assets.staging import raw
 from pipelines.core import tables
 from pipelines.core.config import Capability
+from pipelines.core.platforms import PAGE_KINDS
 from pipelines.core.quality import between, check_result, has_columns, in_set, not_null, unique_together
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import replace_table, table_exists, write_rejects

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipelines.core.platforms import StatusPageKind
 
 Capability = Literal["api", "consumer_app", "coding_agent", "console", "other"]
-StatusPageKind = Literal["statuspage", "incident_io", "atom", "rss"]
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
 
@@ -68,12 +69,24 @@ class AppStore(_Strict):
 
 
 class Analysis(_Strict):
-    start: dt.date
-    end: dt.date
+    """The default analysed window: fixed dates, or else the trailing `last_days` up to yesterday (UTC).
+    `incidents run --start/--end` overrides it for one run (pipelines/core/window.py)."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    last_days: int = Field(default=90, ge=1, le=36600)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Analysis:
+        if (self.start is None) != (self.end is None):
+            raise ValueError("give both start and end, or neither (then the last `last_days` days are analysed)")
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
 
 
 class ProvidersConfig(_Strict):
-    analysis: Analysis
+    analysis: Analysis = Analysis()
     app_store: AppStore
     providers: dict[str, Provider]
 

@@ -11,9 +11,6 @@ import dagster as dg
 
 FIRST_DAY = dt.date(2010, 1, 1)
 
-SCENARIO_START = "2025-12-01"
-SCENARIO_END = "2026-03-15"  # inclusive last day of the bundled scenario
-
 daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY.isoformat(), timezone="UTC")
 
 # A backfill of any range is one run, so each asset sees the whole range at once.

@@ -16,7 +16,6 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.core.partitions import SCENARIO_END, SCENARIO_START
 from pipelines.core.snapshot import warehouse_digests
 from pipelines.runs import run_range
 from pipelines.scenario import generate
@@ -45,7 +44,7 @@ def scenario(tmp_path_factory):
     os.environ.update(env)
     try:
         truth = generate(data, config=data / "config/providers.yaml")
-        assert run_range(dt.date.fromisoformat(SCENARIO_START), dt.date.fromisoformat(SCENARIO_END), in_process=True)
+        assert run_range(dt.date.fromisoformat(truth.start), dt.date.fromisoformat(truth.end), in_process=True)
         yield {"data": data, "reports": reports, "truth": json.loads((data / "scenario/truth.json").read_text()),
                "rows": truth.rows}
     finally:

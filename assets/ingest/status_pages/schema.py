@@ -20,7 +20,6 @@ INCIDENT_STATUSES = (
 # An update may also be a plain "Update" (posted without changing the incident's status).
 UPDATE_STATUSES = (*INCIDENT_STATUSES, "update")
 COMPONENT_STATUSES = ("operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance")
-PAGE_KINDS = ("statuspage", "incident_io", "atom", "rss")
 
 # The tables by their names in the staging schema (the staging asset maps them to tables.STATUS_* keys).
 INCIDENTS = "status_incidents"

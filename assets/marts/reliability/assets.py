@@ -6,12 +6,13 @@ import polars as pl
 from assets.marts.reliability.columns import RELIABILITY_COLUMNS
 from assets.marts.reliability.components import COMPONENT_PROVIDER
 from assets.marts.reliability.mart import reliability_mart
-from assets.marts.reliability.window import PERIOD_ALL, analysis_window
+from assets.marts.reliability.window import PERIOD_ALL
 from pipelines.core import tables
 from pipelines.core.column_docs import column_schema
 from pipelines.core.quality import between, check_result, unique_together
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import read_table_if_exists, replace_table
+from pipelines.core.window import analysis_window
 
 RELIABILITY_CHECK = "component_reliability_valid"
 
@@ -34,7 +35,8 @@ def component_reliability(context: dg.AssetExecutionContext, workspace: Workspac
     assets/marts/reliability for the definitions.
     """
     config = workspace.providers()
-    window_start, window_end = analysis_window(config)
+    window = analysis_window(config, context.run.tags)
+    window_start, window_end = window.start_ts, window.end_ts
     with workspace.warehouse(read_only=True) as con:
         mart_incidents = read_table_if_exists(con, tables.INCIDENTS)
         staged_affected = read_table_if_exists(con, tables.STATUS_AFFECTED)

@@ -1,20 +1,12 @@
-"""The analysed window of marts.component_reliability and the periods it is reported in."""
+"""The periods marts.component_reliability reports the analysed window in."""
 
 import datetime as dt
 
 import polars as pl
 
-from pipelines.core.config import ProvidersConfig
 from pipelines.core.frames import UTC_TS
 
 PERIOD_ALL = "all"
-
-
-def analysis_window(config: ProvidersConfig) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) in UTC from `analysis.start`/`analysis.end` (the end day is inclusive)."""
-    start = dt.datetime.combine(config.analysis.start, dt.time(), tzinfo=dt.UTC)
-    end = dt.datetime.combine(config.analysis.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    return start, end
 
 
 def periods(window_start: dt.datetime, window_end: dt.datetime) -> pl.DataFrame:
