@@ -16,8 +16,8 @@ from assets.marts.reliability.components import COMPONENT_ALL, COMPONENT_PROVIDE
 from assets.marts.reliability.mart import reliability_mart
 from assets.marts.reliability.timeline import status_timeline
 from assets.marts.reliability.uptime import UptimePolicy, ranking_changes
-from assets.marts.reliability.window import analysis_window
 from pipelines.core.warehouse import connect, read_table, replace_table
+from pipelines.core.window import analysis_window
 
 UTC = dt.UTC
 TS = pl.Datetime("us", "UTC")
@@ -413,7 +413,8 @@ def test_both_assets_materialize_from_staged_tables(data_dir, workspace):
     assert openai["posted_after_the_fact"] is True
     assert mart.filter(pl.col("provider") == "anthropic")["components"].to_list() == [["claude.ai"]]
 
-    window_start, window_end = analysis_window(workspace.providers())
+    window = analysis_window(workspace.providers())  # no run tags: the config's analysis block
+    window_start, window_end = window.start_ts, window.end_ts
     window_minutes = (window_end - window_start).total_seconds() / 60
     claude = row(reliability, "anthropic", "claude.ai")
     # major from the 11:49 start to the 14:00 resolution = 131 minutes over the whole analysed window
