@@ -112,19 +112,27 @@ def stable_floats(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def replace_table(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame) -> int:
-    """Atomically replace a whole table with `frame` (for tables rebuilt from every input)."""
-    frame = stable_floats(_checked(table), frame)
-    con.register("_incoming", frame)
+@contextmanager
+def _writing(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
+    """`frame` registered as view `name` inside one transaction: committed on success, rolled back on error."""
+    con.register(name, frame)
     try:
         con.execute("BEGIN")
-        con.execute(f"CREATE OR REPLACE TABLE {_checked(table)} AS SELECT * FROM _incoming")
+        yield
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     finally:
-        con.unregister("_incoming")
+        con.unregister(name)
+
+
+def replace_table(con: duckdb.DuckDBPyConnection, table: Table, frame: pl.DataFrame) -> int:
+    """Atomically replace a whole table with `frame` (for tables rebuilt from every input)."""
+    table = _checked(table)
+    frame = stable_floats(table, frame)
+    with _writing(con, "_incoming", frame):
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _incoming")
     return frame.height
 
 
@@ -140,20 +148,12 @@ def replace_where(
         raise ValueError(f"not a column name: {column!r}")
     table = _checked(table)
     frame = stable_floats(table, frame)
-    con.register("_incoming", frame)
-    try:
-        con.execute("BEGIN")
+    with _writing(con, "_incoming", frame):
         if not table_exists(con, table):
             con.execute(f"CREATE TABLE {table} AS SELECT * FROM _incoming LIMIT 0")
         if values:
             con.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT unnest(?))", [list(values)])
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_incoming")
     return frame.height
 
 
@@ -162,20 +162,12 @@ def write_rejects(
 ) -> int:
     """Replace the quarantined rows of `source` for `files` (so re-ingesting a file never duplicates)."""
     rejects = rejects.select([pl.col(c).cast(t) for c, t in REJECTED_SCHEMA.items()])
-    con.register("_rejects", rejects)
-    try:
-        con.execute("BEGIN")
+    with _writing(con, "_rejects", rejects):
         con.execute(
             "DELETE FROM quarantine.rejected_rows WHERE source = ? AND file IN (SELECT unnest(?))",
             [source, list(files)],
         )
         con.execute("INSERT INTO quarantine.rejected_rows BY NAME SELECT * FROM _rejects")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_rejects")
     return rejects.height
 
 
