@@ -1,7 +1,7 @@
 """The bundled scenario: a seeded, deterministic generator of raw files around the 2 March 2026 Claude outage.
 
-`generate(data_dir, seed=2026, start="2025-12-01", end="2026-03-15", scale=1.0)` writes, for every UTC day in
-[start, end], the raw files of the four sources exactly in the contract layout under `<data_dir>/raw/`:
+`generate(data_dir, seed=2026, start="2025-12-01", end="2026-03-15", scale=1.0, shift_days=0)` writes, for every
+UTC day in [start, end], the raw files of the four sources exactly in the contract layout under `<data_dir>/raw/`:
 
 * `status_pages/<provider>/<stamp>-incidents.json|-summary.json|.atom|.rss` (status_pages.py)
 * `app_rankings/<day>/<country>-top-free.json` (app_rankings.py)
@@ -15,8 +15,14 @@ seeded from `seed` and fixed keys (see rng.py); every writer reads the one world
 synthetic, calibrated on public reporting of the March 2026 events. Long literal tables (the app catalogue,
 incident texts, the gateway's endpoints and models) live in data/*.json.
 
+`shift_days` (a multiple of 7, so weekly cycles stay on their weekdays) moves the whole world: the same story,
+draws and bytes, every file name, day folder, timestamp and truth time that many days away (-728: two years
+earlier). The world is built on the canonical calendar and only written shifted (dates.Shift); status pages and
+feeds render the shifted moment in its own zone, so Pacific display times follow the daylight-saving rules of the
+shifted dates, and ids (incident.io ULIDs included) stay the canonical ones.
+
 truth.json (times are UTC ISO 8601 with Z, days are YYYY-MM-DD):
-  version, seed, start, end, scale, sources      -- how the files were made
+  version, seed, start, end, scale, shift_days, sources  -- how the files were made (start/end shifted)
   outages[]      provider, name, incident_id, services (crowd service names), components, start, end (user-visible
                  failure window), user_visible_start, first_post_at, first_post_lag_minutes, identified_at,
                  identified_after_minutes, monitoring_at, resolved_at, postmortem_at, crowd_peak {country: reports in
@@ -63,6 +69,7 @@ from pipelines.core.config import ProvidersConfig, load_providers
 from pipelines.core.settings import get_settings, safe_path
 from pipelines.scenario.app_rankings import write_app_rankings
 from pipelines.scenario.crowd_reports import write_crowd_reports
+from pipelines.scenario.dates import DEFAULT_END, DEFAULT_START, Shift
 from pipelines.scenario.output import Ledger
 from pipelines.scenario.request_logs import write_request_logs
 from pipelines.scenario.status_pages import listed_incident_ids, write_status_pages
@@ -100,6 +107,17 @@ def _config(data_dir: Path, config: ProvidersConfig | Path | str | None) -> Prov
     return load_providers(local if local.is_file() else get_settings().config_path)
 
 
+def _shift(shift_days: int) -> Shift:
+    """Whole weeks only: the world's weekly cycle (weekend traffic, Monday summaries, Sunday feeds) keeps its days."""
+    if isinstance(shift_days, bool) or not isinstance(shift_days, int):
+        raise TypeError(f"scenario shift_days must be a whole number of days, got {shift_days!r}")
+    if shift_days % 7:
+        earlier = shift_days - shift_days % 7
+        raise ValueError(f"scenario shift_days must be a multiple of 7 so every day keeps its weekday "
+                         f"(got {shift_days}; the nearest are {earlier} and {earlier + 7})")
+    return Shift(shift_days)
+
+
 def truth_path(data_dir: Path) -> Path:
     return safe_path(Path(data_dir), "scenario", "truth.json")
 
@@ -112,22 +130,27 @@ def load_truth(data_dir: Path) -> Truth:
 def generate(
     data_dir: Path,
     seed: int = 2026,
-    start: str | dt.date = "2025-12-01",
-    end: str | dt.date = "2026-03-15",
+    start: str | dt.date | None = None,
+    end: str | dt.date | None = None,
     scale: float = 1.0,
     *,
     sources: Iterable[str] = SOURCES,
     config: ProvidersConfig | Path | str | None = None,
+    shift_days: int = 0,
 ) -> Truth:
     """Write the scenario's raw files for [start, end] under <data_dir>/raw and its truth; return the truth.
 
+    `start`/`end` are days of the written (shifted) calendar and default to 2025-12-01..2026-03-15 moved by
+    `shift_days` (a multiple of 7: the same world that many days away, see the package docstring).
     `scale` multiplies the request-log volume (about 1.3 million rows over the default 105 days at 1.0).
     `sources` limits which raw sources are written (the truth is complete either way, apart from row counts).
     `config` defaults to <data_dir>/config/providers.yaml, else INCIDENTS_CONFIG. Existing files of the same
     names are overwritten; nothing else under data_dir is touched.
     """
     data_dir = Path(data_dir)
-    first, last = _day(start, "start"), _day(end, "end")
+    shift = _shift(shift_days)
+    first = shift.day(DEFAULT_START) if start is None else _day(start, "start")
+    last = shift.day(DEFAULT_END) if end is None else _day(end, "end")
     if last < first:
         raise ValueError(f"scenario end {last} is before start {first}")
     if not scale > 0:
@@ -136,7 +159,9 @@ def generate(
     unknown = sorted(set(chosen) - set(SOURCES))
     if unknown:
         raise ValueError(f"unknown scenario source(s) {unknown}; choose from {list(SOURCES)}")
-    world = build_world(int(seed), first, last, _config(data_dir, config), scale=float(scale))
+    back = Shift(-shift.days)  # the world is built on the canonical calendar
+    world = build_world(int(seed), back.day(first), back.day(last), _config(data_dir, config), scale=float(scale),
+                        shift=shift)
     ledger = Ledger(data_dir)
     for source in SOURCES:
         if source in chosen:

@@ -77,14 +77,16 @@ def _legacy(country: str, apps: list[App], fetched: dt.datetime) -> dict:
 
 
 def write_app_rankings(world: World, ledger: Ledger) -> None:
+    """Every country's chart of every day, in the day folder and with the fetch time of the shifted calendar."""
     charts = Charts(world)
     for day in world.days:
+        folder = world.shift.day_iso(day)
         r = rng_for(world.seed, S_RANKS, 100, day.toordinal())
         bad_country = world.setup.countries[int(r.integers(0, len(world.setup.countries)))]
         bad_today = r.random() < 0.15  # about one malformed chart row a week
         legacy = day in LEGACY_DAYS
         for country in world.setup.countries:
-            fetched = day_start(day) + dt.timedelta(hours=6, seconds=int(r.integers(0, 1800)))
+            fetched = world.shift.moment(day_start(day) + dt.timedelta(hours=6, seconds=int(r.integers(0, 1800))))
             apps = charts.chart(day, country)
             doc = (_legacy if legacy else _v2)(country, apps, fetched)
             rows = doc["feed"]["entry"] if legacy else doc["feed"]["results"]
@@ -95,5 +97,5 @@ def write_app_rankings(world: World, ledger: Ledger) -> None:
                 while apps[position][1] in provider_ids:
                     position = (position + 1) % CHART_SIZE
                 del rows[position]["id"]  # a chart row without its app id
-                ledger.mark_bad(SOURCE, ledger.rel(SOURCE, day.isoformat(), name), position + 1, "missing_id")
-            ledger.write(SOURCE, (SOURCE, day.isoformat(), name), json.dumps(doc, ensure_ascii=False), len(rows))
+                ledger.mark_bad(SOURCE, ledger.rel(SOURCE, folder, name), position + 1, "missing_id")
+            ledger.write(SOURCE, (SOURCE, folder, name), json.dumps(doc, ensure_ascii=False), len(rows))

@@ -39,12 +39,13 @@ class ClientPlan:
     ids: dict[str, list[str]]
     regions: dict[str, np.ndarray]
 
-    def new_clients_by_day(self, provider: str, start: dt.date, end: dt.date) -> dict[str, int]:
+    def new_clients_by_day(self, provider: str, start: dt.date, end: dt.date) -> dict[dt.date, int]:
+        """Client ids that send their first request on each (canonical) day of [start, end]."""
         offsets = self.first_day[provider]
         out = {}
         for day in days_between(start, end):
             k = (day - self.world_start).days
-            out[day.isoformat()] = int(np.sum(offsets == k)) if k > 0 else 0
+            out[day] = int(np.sum(offsets == k)) if k > 0 else 0
         return out
 
 

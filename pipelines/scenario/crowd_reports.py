@@ -42,8 +42,9 @@ def _file_spec(world: World, day: dt.date, si: int, provider: str) -> dict:
     offset = OFFSETS[(ordinal + 2 * si) % 4]
     with_problem = (ordinal + si) % 2 == 0
     with_baseline = ordinal % 3 != 1
-    stamps = _timestamps(data["t"], offset)
-    naive = _timestamps(data["t"], offset, naive=True)
+    written_t = data["t"] + world.shift.seconds
+    stamps = _timestamps(written_t, offset)
+    naive = _timestamps(written_t, offset, naive=True)
     rows = []
     for bi in range(len(data["t"])):
         for ci, country in enumerate(world.setup.countries):
@@ -64,7 +65,7 @@ def write_crowd_reports(world: World, ledger: Ledger) -> None:
         files = [_file_spec(world, day, si, provider) for si, provider in enumerate(PROVIDERS)]
         bad = _plan_bad(world, day, files)
         for spec in files:
-            _write_file(ledger, day, spec, bad.get(spec["name"], []))
+            _write_file(ledger, world.shift.day(day), spec, bad.get(spec["name"], []))
 
 
 def _plan_bad(world: World, day: dt.date, files: list[dict]) -> dict[str, list[tuple[int, dict, str]]]:
@@ -109,7 +110,8 @@ def _fast_json(row: dict, columns: list[str]) -> str:
     return "{" + "".join(parts) + "}"
 
 
-def _write_file(ledger: Ledger, day: dt.date, spec: dict, bad: list[tuple[int, dict, str]]) -> None:
+def _write_file(ledger: Ledger, folder_day: dt.date, spec: dict, bad: list[tuple[int, dict, str]]) -> None:
+    """One service's file in raw/crowd_reports/<folder_day>/ (the written, shifted day)."""
     rows = spec["rows"]
     columns = ["timestamp", "service", "country", "reports"]
     if spec["with_problem"]:
@@ -136,6 +138,7 @@ def _write_file(ledger: Ledger, day: dt.date, spec: dict, bad: list[tuple[int, d
             bad_lines.append((pos, text[: len(text) // 2] if kind == "bad_json" else text, kind))
         first = 1
     body, marks = insert_bad_lines(lines, bad_lines, first_line=first)
-    rel = ledger.write(SOURCE, (SOURCE, day.isoformat(), spec["name"]), "\n".join(header + body) + "\n", len(body))
+    rel = ledger.write(SOURCE, (SOURCE, folder_day.isoformat(), spec["name"]), "\n".join(header + body) + "\n",
+                       len(body))
     for line_no, kind in marks:
         ledger.mark_bad(SOURCE, rel, line_no - first + 1, kind, line_no)

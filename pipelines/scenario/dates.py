@@ -1,9 +1,11 @@
-"""Time helpers of the scenario and its planted calendar (all moments are timezone-aware UTC)."""
+"""Time helpers of the scenario, its planted calendar (all moments are timezone-aware UTC) and the shift that
+moves the written world to another calendar."""
 
 from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from dataclasses import dataclass
 
 UTC = dt.UTC
 DAY_S = 86_400
@@ -48,3 +50,35 @@ def day_start(day: dt.date) -> dt.datetime:
 
 def days_between(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+@dataclass(frozen=True)
+class Shift:
+    """How far the written world sits from the calendar it is built on (the March 2026 story), in whole days.
+
+    The world is always built, and its random draws keyed, on that canonical calendar; only what is written
+    (file names, day folders, timestamps, the truth) moves, so a shifted world is the same story N days away.
+    """
+
+    days: int = 0
+
+    @property
+    def seconds(self) -> int:
+        return self.days * DAY_S
+
+    def moment(self, moment: dt.datetime) -> dt.datetime:
+        return moment + dt.timedelta(days=self.days)
+
+    def day(self, day: dt.date) -> dt.date:
+        return day + dt.timedelta(days=self.days)
+
+    def iso(self, moment: dt.datetime) -> str:
+        """The shifted moment in the truth's format (UTC ISO 8601 with a Z)."""
+        return iso_z(self.moment(moment))
+
+    def day_iso(self, day: dt.date) -> str:
+        """The shifted day as YYYY-MM-DD (day folders, truth days)."""
+        return self.day(day).isoformat()
+
+
+NO_SHIFT = Shift()

@@ -1,10 +1,14 @@
-"""The two planted Anthropic outages of 2 and 3 March 2026, calibrated on public reporting of the events."""
+"""The two planted Anthropic outages of 2 and 3 March 2026, calibrated on public reporting of the events.
+
+They are built on the canonical calendar like the rest of the world; only their texts that name a day (the
+postmortem, the outage names in the truth) say the day of the written, shifted calendar.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from pipelines.scenario.dates import CRASH_START, SECOND_FAILURE_START, utc
+from pipelines.scenario.dates import CRASH_START, SECOND_FAILURE_START, Shift, utc
 from pipelines.scenario.ids import stable_id
 from pipelines.scenario.incidents import CrowdBump, Effect, Incident, Segment, Update
 from pipelines.scenario.providers import ProviderSetup
@@ -43,8 +47,9 @@ def _update_id(seed: int, outage: int, k: int) -> str:
     return stable_id(seed, "planted", outage, "update", k)
 
 
-def _crash(seed: int, setup: ProviderSetup) -> Incident:
+def _crash(seed: int, setup: ProviderSetup, shift: Shift) -> Incident:
     """2 March: logins to claude.ai and Claude Code fail; the API stays largely functional."""
+    written_day = shift.day(CRASH_START.date())
     consumer, coding = setup.component("consumer_app"), setup.component("coding_agent")
     api, console = setup.component("api"), setup.component("console")
     user_facing = " and ".join(c for c in (consumer, coding) if c)
@@ -76,7 +81,8 @@ def _crash(seed: int, setup: ProviderSetup) -> Incident:
                              (coding, "degraded_performance", "operational"),
                              (api, "degraded_performance", "operational"))),
             Update(_update_id(seed, 1, 5), "postmortem", _t(17, 30, day=5),
-                   "We have published a post-incident review of the 2 March login and availability outage."),
+                   f"We have published a post-incident review of the {written_day.day} {written_day:%B} login "
+                   "and availability outage."),
         ],
         segments=_segments(setup,
                            (consumer, "major_outage", CRASH_START, _t(14, 58)),
@@ -139,10 +145,11 @@ def _second_failure(seed: int, setup: ProviderSetup) -> Incident:
     )
 
 
-def planted_outages(seed: int, setup: ProviderSetup) -> list[tuple[Incident, dict]]:
+def planted_outages(seed: int, setup: ProviderSetup, shift: Shift) -> list[tuple[Incident, dict]]:
     """The two outages with what the truth says about them (name, crowd services, planted telemetry)."""
-    meta_first = {"name": "2026-03-02 claude.ai and Claude Code login outage", "services": [setup.crowd_service],
+    first, second = (shift.day_iso(moment.date()) for moment in (CRASH_START, SECOND_FAILURE_START))
+    meta_first = {"name": f"{first} claude.ai and Claude Code login outage", "services": [setup.crowd_service],
                   "telemetry": {"consumer_and_coding_error_prob": 0.85, "api_extra_529_prob": 0.10}}
-    meta_second = {"name": "2026-03-03 second failure", "services": [setup.crowd_service],
+    meta_second = {"name": f"{second} second failure", "services": [setup.crowd_service],
                    "telemetry": {"consumer_error_prob": 0.65, "coding_error_prob": 0.35, "api_extra_529_prob": 0.05}}
-    return [(_crash(seed, setup), meta_first), (_second_failure(seed, setup), meta_second)]
+    return [(_crash(seed, setup, shift), meta_first), (_second_failure(seed, setup), meta_second)]

@@ -56,7 +56,8 @@ def _provider_lines(world: World, provider: str, day: dt.date, gateway: list[tup
     setup = world.setup.providers[provider]
     rows = sample_requests(world, provider, day)
     errors = error_types(provider)
-    fields = zip(_iso_ms(rows.ts_ms), rows.model.tolist(), rows.endpoint.tolist(), rows.status.tolist(),
+    written_ts_ms = rows.ts_ms + world.shift.seconds * 1000
+    fields = zip(_iso_ms(written_ts_ms), rows.model.tolist(), rows.endpoint.tolist(), rows.status.tolist(),
                  rows.latency_ms.tolist(), rows.tokens_in.tolist(), rows.tokens_out.tolist(),
                  rows.client_id.tolist(), rows.region.tolist(), rows.route.tolist(), rows.cap.tolist(),
                  rows.extra.tolist(), rows.client.tolist())
@@ -103,7 +104,8 @@ def _write_day(world: World, ledger: Ledger, day: dt.date) -> None:
     for name, (kind, lines, first) in files.items():
         body, marks = insert_bad_lines(lines, bad.get(name, []), first_line=first)
         header = [",".join(CSV_COLUMNS)] if kind == "csv" else []
-        rel = ledger.write(SOURCE, (SOURCE, day.isoformat(), name), "\n".join(header + body) + "\n", len(body))
+        rel = ledger.write(SOURCE, (SOURCE, world.shift.day_iso(day), name), "\n".join(header + body) + "\n",
+                           len(body))
         for line_no, bad_kind in marks:
             ledger.mark_bad(SOURCE, rel, line_no - first + 1, bad_kind, line_no)
 

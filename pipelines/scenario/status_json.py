@@ -12,6 +12,7 @@ from pipelines.scenario.incidents import Incident, Update
 from pipelines.scenario.world import World
 
 SNAPSHOT_LIMIT = 50
+COMPONENTS_CREATED_AT = dt.datetime(2023, 7, 11, 16, 0, tzinfo=UTC)  # when the page's components were set up
 _INDICATOR = {"none": "All Systems Operational", "minor": "Minor Service Outage",
               "major": "Partial System Outage", "critical": "Major Service Outage"}
 _IMPACT_RANK = ("none", "minor", "major", "critical")
@@ -38,6 +39,7 @@ class StatusPage:
 
     def __init__(self, world: World, provider: str):
         self.world = world
+        self.shift = world.shift
         self.seed = world.seed
         self.setup = world.setup.providers[provider]
         self.provider = provider
@@ -58,20 +60,24 @@ class StatusPage:
         return [i for i in self.incidents if i.created_at <= at and not (i.page_resolved_at and i.page_resolved_at <= at)]
 
     def ts(self, moment: dt.datetime | None, key: str) -> str | None:
-        """The page's timestamp text: UTC with deterministic milliseconds, or None."""
+        """The page's timestamp text: the shifted moment in UTC with deterministic milliseconds, or None.
+
+        `key` names the value on the canonical calendar, so a shifted page keeps the same milliseconds.
+        """
         if moment is None:
             return None
-        return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S}.{stable_ms(self.seed, key):03d}Z"
+        return f"{self.shift.moment(moment).astimezone(UTC):%Y-%m-%dT%H:%M:%S}.{stable_ms(self.seed, key):03d}Z"
 
     def page_json(self, at: dt.datetime) -> dict:
         return {"id": self.page_id, "name": self.setup.display_name, "url": self.setup.page_url,
                 "time_zone": "Etc/UTC", "updated_at": self.ts(at, f"page{at}")}
 
     def component_json(self, name: str, position: int, status: str, updated: dt.datetime | None) -> dict:
-        created = dt.datetime(2023, 7, 11, 16, 0, tzinfo=UTC)
+        created = COMPONENTS_CREATED_AT
         return {"id": self.comp_ids[name], "name": name, "status": status,
                 "created_at": self.ts(created, name), "updated_at": self.ts(updated or created, f"{name}{updated}"),
-                "position": position, "description": None, "showcase": True, "start_date": "2023-07-11",
+                "position": position, "description": None, "showcase": True,
+                "start_date": self.shift.day_iso(created.date()),
                 "group_id": None, "page_id": self.page_id, "group": False, "only_show_if_degraded": False}
 
     def incident_json(self, inc: Incident, at: dt.datetime, variant: str) -> dict:

@@ -30,8 +30,9 @@ _BAD_KINDS = {"statuspage": ("unknown_impact", "invalid_timestamp"), "incident_i
 Plan = list[tuple[dt.datetime, str]]  # (moment, what) with what in {incidents, summary, atom, rss}
 
 
-def _file_stamp(moment: dt.datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+def _file_stamp(page: StatusPage, moment: dt.datetime) -> str:
+    """The snapshot's UTC stamp in the written (shifted) calendar."""
+    return page.world.shift.moment(moment).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _snapshot_plan(world: World, page: StatusPage) -> Plan:
@@ -94,7 +95,7 @@ def _damage_json(incidents: list[dict], kind: str, pick: int) -> int:
 def _write_json_snapshot(ledger: Ledger, page: StatusPage, moment: dt.datetime, what: str,
                          damage: str | None, pick: int) -> None:
     """An `-incidents.json` (maybe with one damaged record) or a `-summary.json` snapshot."""
-    name = f"{_file_stamp(moment)}-{what}.json"
+    name = f"{_file_stamp(page, moment)}-{what}.json"
     if what == "summary":
         doc = page.summary_json(moment)
         records = len(doc["incidents"])
@@ -122,7 +123,7 @@ def _write_feed(ledger: Ledger, page: StatusPage, moment: dt.datetime, what: str
         safe = [k for k, i in enumerate(listed) if not i.planted] or [0]
         bad_index = safe[pick % len(safe)]
     text = (atom if what == "atom" else rss)(page, listed, moment, bad_index)
-    name = f"{_file_stamp(moment)}.{what}"
+    name = f"{_file_stamp(page, moment)}.{what}"
     ledger.write(SOURCE, (SOURCE, page.provider, name), text, len(listed))
     if bad_index is not None:
         ledger.mark_bad(SOURCE, ledger.rel(SOURCE, page.provider, name), bad_index + 1, damage)

@@ -103,6 +103,9 @@ class Truth:
     start: str
     end: str
     scale: float
+    # days the world was moved from the canonical March 2026 calendar (every time and day here is already moved);
+    # keyword-only so truth files written before it existed still load (as 0)
+    shift_days: int = field(default=0, kw_only=True)
     sources: list[str]
     outages: list[OutageTruth]
     incidents: list[IncidentTruth]

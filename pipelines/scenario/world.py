@@ -6,7 +6,9 @@
 * the client-id plan (clients.py);
 * the App Store rank plan of the three providers' apps per country and day (ranks.py).
 
-Every source writer reads the same World; randomness is explained in rng.py.
+Every source writer reads the same World; randomness is explained in rng.py. The world is built on the
+canonical calendar (`start`, `end` and every moment in it); `shift` says how far its files and truth are
+written from there (dates.Shift), so the writers render every time through it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 from pipelines.core.config import ProvidersConfig
 from pipelines.scenario.clients import ClientPlan, build_clients
-from pipelines.scenario.dates import WORLD_END, WORLD_START, days_between
+from pipelines.scenario.dates import NO_SHIFT, WORLD_END, WORLD_START, Shift, days_between
 from pipelines.scenario.incidents import Incident
 from pipelines.scenario.ordinary_incidents import IncidentSpec, draw_specs, materialize
 from pipelines.scenario.planted import PLANTED_QUIET, planted_outages
@@ -41,6 +43,7 @@ class World:
     world_start: dt.date
     world_end: dt.date
     calibration_factor: float
+    shift: Shift = NO_SHIFT
 
     @property
     def days(self) -> list[dt.date]:
@@ -53,7 +56,9 @@ def _clear_of_outages(spec: IncidentSpec) -> bool:
                 and spec.start + dt.timedelta(seconds=3 * spec.duration_s) > PLANTED_QUIET[0])
 
 
-def build_world(seed: int, start: dt.date, end: dt.date, config: ProvidersConfig, scale: float = 1.0) -> World:
+def build_world(seed: int, start: dt.date, end: dt.date, config: ProvidersConfig, scale: float = 1.0,
+                shift: Shift = NO_SHIFT) -> World:
+    """The world over canonical days [start, end], to be written `shift` away."""
     if end < start:
         raise ValueError(f"scenario end {end} is before start {start}")
     setup = setup_from_config(config)
@@ -63,7 +68,7 @@ def build_world(seed: int, start: dt.date, end: dt.date, config: ProvidersConfig
     last_week = (world_end - dt.date(1970, 1, 1)).days // 7
     incidents: dict[str, list[Incident]] = {}
     factor = 1.0
-    outages = planted_outages(seed, setup.providers["anthropic"])
+    outages = planted_outages(seed, setup.providers["anthropic"], shift)
     for provider in PROVIDERS:
         ps = setup.providers[provider]
         specs = draw_specs(seed, ps, first_week, last_week)
@@ -78,5 +83,5 @@ def build_world(seed: int, start: dt.date, end: dt.date, config: ProvidersConfig
         seed=seed, start=start, end=end, scale=scale, setup=setup, incidents=incidents, outages=outages,
         traffic=TrafficModel(seed, world_start, world_end), clients=build_clients(seed, world_start, world_end),
         ranks=build_rank_plan(seed, setup.countries, days_between(start, end)),
-        world_start=world_start, world_end=world_end, calibration_factor=factor,
+        world_start=world_start, world_end=world_end, calibration_factor=factor, shift=shift,
     )

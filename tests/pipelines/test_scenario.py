@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import email.utils
 import gzip
 import json
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -329,8 +331,8 @@ def test_traffic_truth_and_lagged_529() -> None:
     corr = [np.corrcoef(load[: len(load) - lag], ratio[lag:])[0, 1] for lag in range(13)]
     assert int(np.argmax(corr)) == MIGRATION_LAG_HOURS
     clients = world.clients.new_clients_by_day("anthropic", dt.date(2026, 2, 1), dt.date(2026, 3, 4))
-    surge = sum(clients[d] for d in ("2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"))
-    normal = sum(clients[d] for d in ("2026-02-02", "2026-02-03", "2026-02-04", "2026-02-05"))
+    surge = sum(clients[dt.date(2026, 2, 27) + dt.timedelta(days=k)] for k in range(4))
+    normal = sum(clients[dt.date(2026, 2, 2) + dt.timedelta(days=k)] for k in range(4))
     assert surge > 10 * max(normal, 1)
 
 
@@ -429,3 +431,143 @@ def test_rss_history_feed_when_the_config_says_rss(tmp_path: Path) -> None:
         assert len(items) == truth.rows_per_file[f"raw/status_pages/google/{feed.name}"] == 50
         assert all(re.search(r"<var data-var='time'>\d{2}:\d{2}</var> P[SD]T", i.find("description").text)
                    for i in items)
+
+
+# ---- a second world: the same story moved by whole weeks -------------------------------------------------
+
+BACK = 728  # two years earlier (104 weeks); Pacific daylight saving starts and ends on the same weekdays
+CANONICAL = ("2026-02-23", "2026-03-08")  # two weeks around the planted outages
+MOVED = ("2024-02-26", "2024-03-10")  # the same days, 728 days earlier
+_ISO_DAY = re.compile(r"(?<![\d-])\d{4}-\d{2}-\d{2}(?!\d)")
+_STAMP_DAY = re.compile(r"\d{8}(?=T\d{6}Z)")
+_CLF_DAY = re.compile(r"\d{2}/[A-Z][a-z]{2}/\d{4}")
+_YEARLESS = re.compile(r"\w{3} &lt;var data-var='date'&gt;\d+&lt;/var&gt;|\b\d{1,2} (?:February|March)\b")
+
+
+def _unshifted(text: str, shift_days: int) -> str:
+    """`text` of a world written `shift_days` away, with every calendar day in it (ISO dates, file stamps,
+    combined-log dates) moved back to the canonical calendar."""
+    delta = dt.timedelta(days=shift_days)
+    text = _ISO_DAY.sub(lambda m: (dt.date.fromisoformat(m[0]) - delta).isoformat(), text)
+    text = _STAMP_DAY.sub(lambda m: f"{dt.datetime.strptime(m[0], '%Y%m%d').date() - delta:%Y%m%d}", text)
+    return _CLF_DAY.sub(lambda m: f"{dt.datetime.strptime(m[0], '%d/%b/%Y').date() - delta:%d/%b/%Y}", text)
+
+
+def _without_yearless_days(text: str) -> str:
+    """Year-less display dates (feed HTML, "2 March" in a postmortem) blanked: they are checked on their own."""
+    return _YEARLESS.sub("<day>", text)
+
+
+@pytest.fixture(scope="module")
+def moved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Truth, Path, Truth]:
+    """The canonical two weeks and the same two weeks generated two years earlier, both at a tenth of the traffic."""
+    root = tmp_path_factory.mktemp("moved")
+    base = generate(root / "base", start=CANONICAL[0], end=CANONICAL[1], scale=0.1, config=CONFIG)
+    shifted = generate(root / "shifted", start=MOVED[0], end=MOVED[1], scale=0.1, config=CONFIG, shift_days=-BACK)
+    return root / "base", base, root / "shifted", shifted
+
+
+def test_shifted_truth_is_the_canonical_truth_moved(moved: tuple[Path, Truth, Path, Truth]) -> None:
+    _, base, _, shifted = moved
+    assert (shifted.shift_days, base.shift_days) == (-BACK, 0)
+    assert (shifted.start, shifted.end) == MOVED
+    crash, second = shifted.outages
+    assert (crash.start, crash.first_post_at, crash.end) == ("2024-03-04T11:49:00Z", "2024-03-04T12:11:00Z",
+                                                            "2024-03-04T15:35:00Z")
+    assert (second.start, second.name) == ("2024-03-05T14:10:00Z", "2024-03-05 second failure")
+    assert crash.crowd_peak == base.outages[0].crowd_peak and crash.crowd_peak_at["us"] == "2024-03-04T12:35:00Z"
+    # 2026-02-28 (a Saturday) lands on 2024-03-02: weekdays are kept, month ends are not (2024 has 29 February)
+    assert shifted.traffic.crash_at == crash.start and shifted.uptime.window_last_day == "2024-03-02"
+    # every time, day and file name of the truth moved by exactly 728 days, nothing else changed
+    as_text = [json.dumps({**asdict(t), "shift_days": None}, indent=1) for t in (base, shifted)]
+    assert _unshifted(as_text[1], shifted.shift_days) == as_text[0]
+    assert "2026-" not in as_text[1] and len(shifted.incidents) == len(base.incidents) > 100
+
+
+def test_shifted_raw_files_are_the_canonical_files_moved(moved: tuple[Path, Truth, Path, Truth]) -> None:
+    base_dir, _, shifted_dir, shifted = moved
+    base_files, shifted_files = _all_files(base_dir / "raw"), _all_files(shifted_dir / "raw")
+    assert sorted(_unshifted(rel, -BACK) for rel in shifted_files) == sorted(base_files)
+    compared = 0
+    for rel in shifted_files:
+        path = shifted_dir / "raw" / rel
+        original = base_dir / "raw" / _unshifted(rel, -BACK)
+        if rel.startswith("app_rankings/"):  # the fetch time moves; the chart (and its apps' release dates) do not
+            docs = [json.loads(p.read_bytes())["feed"] for p in (original, path)]
+            moments = [_parse_ts(d["updated"]["label"]) if isinstance(d["updated"], dict)
+                       else email.utils.parsedate_to_datetime(d["updated"]) for d in docs]
+            assert moments[1] - moments[0] == dt.timedelta(days=-BACK), rel
+            assert {**docs[1], "updated": None} == {**docs[0], "updated": None}, rel
+            continue
+        text = _without_yearless_days(_read_text(path))
+        assert _unshifted(text, -BACK) == _without_yearless_days(_read_text(original)), rel
+        compared += 1
+    assert compared > 100
+    # spot checks in the real formats: the first request of the crash day, the crowd peak, a status snapshot
+    first = json.loads(_read_text(shifted_dir / "raw/request_logs/2024-03-04/anthropic.jsonl").splitlines()[0])
+    assert _parse_ts(first["ts"]).date() == dt.date(2024, 3, 4)
+    us_peak = [r for _, r, _ in _records(shifted_dir / "raw/crowd_reports/2024-03-04/claude.csv")
+               if r and r["country"] == "us" and _parse_ts(r["timestamp"]) == utc(2024, 3, 4, 12, 35)]
+    assert [int(r["reports"]) for r in us_peak] == [shifted.outages[0].crowd_peak["us"]]
+    snapshot = max((shifted_dir / "raw/status_pages/anthropic").glob("*-incidents.json"))
+    assert "post-incident review of the 4 March login" in snapshot.read_text()  # the text names the moved day
+
+
+def test_shift_keeps_weekdays_and_moves_the_default_window(tmp_path: Path,
+                                                           moved: tuple[Path, Truth, Path, Truth]) -> None:
+    with pytest.raises(ValueError, match=r"multiple of 7 .*got 3; the nearest are 0 and 7"):
+        generate(tmp_path, shift_days=3, config=CONFIG)
+    with pytest.raises(ValueError, match="the nearest are -735 and -728"):
+        generate(tmp_path, shift_days=-730, config=CONFIG)
+    with pytest.raises(TypeError, match="whole number"):
+        generate(tmp_path, shift_days=7.0, config=CONFIG)  # type: ignore[arg-type]
+    shifted_dir = moved[2]
+    host_log_days = {p.parent.name for p in (shifted_dir / "raw/request_logs").glob("*/api.openai.com-access.log")}
+    summary_days = {p.name[:8] for p in (shifted_dir / "raw/status_pages/anthropic").glob("*T12*-summary.json")}
+    assert host_log_days and {dt.date.fromisoformat(d).weekday() for d in host_log_days} == {6}  # Sundays
+    assert summary_days and {dt.datetime.strptime(d, "%Y%m%d").weekday() for d in summary_days} == {0}  # Mondays
+    # no start/end given: the default window moves with the world (truth only, no raw files)
+    later = generate(tmp_path / "later", config=CONFIG, sources=(), shift_days=364)
+    assert (later.start, later.end, later.shift_days) == ("2026-11-30", "2027-03-14", 364)
+    assert later.outages[0].start == "2027-03-01T11:49:00Z" and later.ranks.claude_first_day_at_1 == "2027-02-27"
+
+
+def test_shifted_feed_follows_the_daylight_saving_rules_of_its_own_year(tmp_path: Path) -> None:
+    """2027 switches to PDT on 14 March (2026: 8 March); the feeds of a world moved a year later follow 2027."""
+    generate(tmp_path, start="2027-03-14", end="2027-03-21", config=CONFIG, sources=("status_pages",),
+             shift_days=364)
+    feed = max((tmp_path / "raw/status_pages/google").glob("*.atom"))
+    assert feed.name.startswith("20270321T23")  # the weekly Sunday feed, on the moved calendar
+    zones = set()
+    for entry in ET.fromstring(feed.read_bytes()).findall(f"{ATOM}entry"):
+        published = dt.datetime.fromisoformat(entry.find(f"{ATOM}published").text)
+        first = re.findall(r"</var> (P[SD]T)</small>", entry.find(f"{ATOM}content").text)[-1]
+        assert first == ("PDT" if published >= utc(2027, 3, 14, 10) else "PST")
+        assert published.utcoffset() == dt.timedelta(hours=-7 if first == "PDT" else -8)
+        zones.add(first)
+    assert zones == {"PST", "PDT"}
+
+
+def _user_facing_statuses(data: Path, truth: Truth, start: dt.datetime, end: dt.datetime) -> np.ndarray:
+    """HTTP statuses of our requests to Anthropic's apps and agents (not its API) in [start, end)."""
+    api = {e for e, cap in truth.traffic.endpoint_capability["anthropic"].items() if cap == "api"}
+    statuses = []
+    for day in (start.date() + dt.timedelta(days=k) for k in range((end - start).days + 1)):
+        for _, row, _ in _records(data / f"raw/request_logs/{day}/anthropic.jsonl"):
+            if row and _request_ok(row, day) and row["endpoint"] not in api and start <= _parse_ts(row["ts"]) < end:
+                statuses.append(int(row["status"]))
+    return np.array(statuses)
+
+
+def test_planted_outages_stand_out_at_a_tenth_of_the_traffic(moved: tuple[Path, Truth, Path, Truth]) -> None:
+    """Scale sanity: at 0.1x (and moved to 2024) each planted outage still has enough user-facing requests and
+    a clear error ratio against the quiet week before; the crowd peaks do not scale with traffic."""
+    _, base, data, truth = moved
+    quiet = _user_facing_statuses(data, truth, _parse_ts(truth.start + "T00:00:00Z"), _parse_ts(truth.outages[0].start))
+    quiet_ratio = np.mean(quiet >= 500)  # 2.2 % in 555 requests
+    assert len(quiet) > 300 and quiet_ratio < 0.04
+    for outage in truth.outages:  # 48 requests each: 85 % and 44 % of them failed
+        during = _user_facing_statuses(data, truth, _parse_ts(outage.start), _parse_ts(outage.end))
+        ratio = np.mean(during >= 500)
+        assert len(during) >= 30 and ratio > max(0.3, 10 * quiet_ratio), (outage.name, len(during), ratio)
+    assert [o.crowd_peak["us"] for o in truth.outages] == [o.crowd_peak["us"] for o in base.outages] == [4780, 2150]
