@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from assets.marts.incidents.columns import INCIDENT_COLUMNS
+from assets.marts.incidents.inference import components_named, impact_from_words
 from assets.marts.incidents.lifecycle import incidents_mart
 from assets.marts.incidents.stated_window import anchor_stated_window, parse_stated_window
 
@@ -363,3 +364,122 @@ def test_newest_snapshot_row_wins_when_staging_repeats_an_incident():
 def test_missing_key_columns_are_reported_with_the_table_name():
     with pytest.raises(ValueError, match="staging.status_incidents.*incident_id"):
         incidents_mart(pl.DataFrame({"provider": ["x"]}), None, None, None)
+
+
+# -- components and impact read from the incident's own words (feeds without lists) ------------------
+
+FEED_COMPONENTS = ["Claude Code", "API", "Claude API (api.anthropic.com)", "claude.ai"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Degraded performance for Claude Code", ["Claude Code"]),
+        ("degraded performance for CLAUDE   code and the api", ["API", "Claude Code"]),  # any case, spaces
+        ("Errors on Claude API (api.anthropic.com)", ["Claude API (api.anthropic.com)"]),  # not also "API"
+        (
+            "Errors on Claude API (api.anthropic.com) and the public API",
+            ["API", "Claude API (api.anthropic.com)"],
+        ),
+        ("claude.ai login failures", ["claude.ai"]),
+        ("Rapid growth, APIs and Claude Coder", []),  # whole words only: not rAPId, APIs or Coder
+        ("Elevated errors on Claude Opus 4.6", []),
+        (None, []),
+    ],
+)
+def test_components_named_in_the_text_are_whole_words_any_case(text, expected):
+    assert components_named(text, FEED_COMPONENTS) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "statuses", "expected"),
+    [
+        ("Major outage of claude.ai", "We are investigating.", (), "critical"),
+        ("Partial outage for Claude Code", "", (), "major"),
+        ("Elevated latency on the API", "Users may see a partial outage.", (), "major"),  # worst wins
+        ("Elevated latency on the API", "We are investigating.", (), "minor"),
+        (
+            "Elevated errors on the API",
+            "We are investigating.",
+            (),
+            "major",
+        ),  # failing requests: partial outage
+        ("Slow responses", "Error rates have returned to normal levels.", (), "minor"),  # not "errors"
+        ("Degraded performance for Claude Code", None, (), "minor"),
+        ("Scheduled maintenance of the API", "The API will be unavailable.", (), "maintenance"),
+        ("Database upgrade", "Work is under way.", ("scheduled", "in_progress", "completed"), "maintenance"),
+        ("Sign-in change", "We are investigating reports.", ("investigating",), None),  # no status words
+    ],
+)
+def test_impact_from_status_words(title, body, statuses, expected):
+    text = "\n".join(t for t in (title, body) if t)
+    assert impact_from_words(title, text, statuses) == expected
+
+
+def test_feed_incident_without_lists_gets_inferred_components_capabilities_and_impact():
+    capabilities = {"anthropic": {"Claude Code": "coding_agent", "API": "api", "claude.ai": "consumer_app"}}
+    inc = incidents_frame(
+        {
+            "incident_id": "f1",
+            "title": "Degraded performance for Claude Code",
+            "impact": None,
+            "page_kind": "atom",
+            "created_at": at(2, 10),
+            "resolved_at": at(2, 11),
+        },
+        {
+            "incident_id": "f2",
+            "title": "Slow responses",
+            "impact": None,
+            "page_kind": "atom",
+            "created_at": at(2, 12),
+            "resolved_at": at(2, 13),
+        },
+        {
+            "incident_id": "s1",
+            "title": "Major outage of claude.ai",
+            "impact": "minor",
+            "created_at": at(2, 14),
+            "resolved_at": at(2, 15),
+        },
+        {
+            "incident_id": "f3",
+            "title": "Scheduled work",
+            "impact": None,
+            "page_kind": "atom",
+            "created_at": at(2, 16),
+            "resolved_at": at(2, 17),
+        },
+    )
+    upd = updates_frame(
+        ("f1", "investigating", at(2, 10), "We are investigating degraded performance for Claude Code."),
+        (
+            "f2",
+            "investigating",
+            at(2, 12),
+            "Requests to the API and claude.ai are failing: a partial outage.",
+        ),
+        ("s1", "investigating", at(2, 14), "Investigating."),
+        ("f3", "resolved", at(2, 17), "Done."),
+    )
+    listed = affected_frame(("s1", "Claude Code", "operational", "degraded_performance", at(2, 14)))
+    mart = incidents_mart(inc, upd, listed, capabilities)
+    f1, f2, s1, f3 = (one(mart, i) for i in ("f1", "f2", "s1", "f3"))
+    assert (f1["components"], f1["capabilities"], f1["components_inferred"]) == (
+        ["Claude Code"],
+        ["coding_agent"],
+        True,
+    )
+    assert (f1["impact"], f1["impact_inferred"]) == ("minor", True)
+    assert f2["components"] == ["API", "claude.ai"] and f2["capabilities"] == ["api", "consumer_app"]
+    assert (f2["impact"], f2["impact_inferred"]) == ("major", True)  # "partial outage" beats "slow"
+    # a listed component and a published impact always win over the words
+    assert (s1["components"], s1["components_inferred"]) == (["Claude Code"], False)
+    assert (s1["impact"], s1["impact_inferred"]) == ("minor", False)
+    # nothing in the words: nothing inferred, nothing invented
+    assert (f3["components"], f3["components_inferred"], f3["impact"], f3["impact_inferred"]) == (
+        [],
+        False,
+        None,
+        False,
+    )

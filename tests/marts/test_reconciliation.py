@@ -12,6 +12,7 @@ from assets.marts.reconciliation.matching import group_episodes
 from assets.marts.reconciliation.reconcile import reconcile
 from assets.marts.reconciliation.schema import RECONCILIATION_SCHEMA, ReconciliationParams
 from pipelines.core.warehouse import read_table, replace_table
+from pipelines.core.window import Window
 
 UTC = pl.Datetime("us", "UTC")
 DAY = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
@@ -321,12 +322,17 @@ def test_empty_inputs_give_an_empty_table_with_the_contract_columns():
     assert result.schema == pl.Schema(RECONCILIATION_SCHEMA)
 
 
-def test_asset_reads_the_marts_and_writes_the_reconciliation(workspace, scenario):
+def stage_marts(workspace, scenario) -> None:
+    """Write the scenario's episodes, incidents and minute SLI as the marts the asset reads."""
     episodes, vendor, minute_sli = scenario
     with workspace.warehouse() as con:
         replace_table(con, "marts.outage_episodes", episodes)
         replace_table(con, "marts.incidents", vendor)
         replace_table(con, "marts.provider_minute_sli", minute_sli)
+
+
+def test_asset_reads_the_marts_and_writes_the_reconciliation(workspace, scenario):
+    stage_marts(workspace, scenario)
     result = dg.materialize([incident_reconciliation], resources={"workspace": workspace})
     assert result.success
     checks = result.get_asset_check_evaluations()
@@ -340,3 +346,29 @@ def test_asset_reads_the_marts_and_writes_the_reconciliation(workspace, scenario
         "unreported_impact",
         "vendor_only",
     ]
+
+
+def test_only_groups_overlapping_the_window_are_kept_whole(scenario):
+    # Window 2 March 11:00 .. 4 March 00:00: A (10:00-12:00) straddles the start and stays whole, D (openai,
+    # 08:00-09:30) ended before it, B (3 March 14:00) is inside, C (4 March 03:00) starts after its end.
+    result = reconcile(*scenario, ReconciliationParams(), at("11:00"), at("00:00", 2))
+    assert sorted(result["classification"]) == ["matched", "unreported_impact"]
+    kept = by_incident(result, "inc-a")
+    assert kept["started_at"] == at("10:00") and kept["crowd_started_at"] == at("10:00")
+    assert result["window_start"].unique().to_list() == [at("11:00")]
+    assert result["window_end"].unique().to_list() == [at("00:00", 2)]
+    # no window: every group, window columns null
+    everything = reconcile(*scenario)
+    assert everything.height == 4 and everything["window_start"].null_count() == 4
+
+
+def test_asset_reconciles_the_window_of_its_run(workspace, scenario):
+    stage_marts(workspace, scenario)
+    only_4_march = Window(dt.date(2026, 3, 4), dt.date(2026, 3, 4), "run").tags()
+    result = dg.materialize([incident_reconciliation], resources={"workspace": workspace}, tags=only_4_march)
+    assert result.success
+    with workspace.warehouse() as con:
+        table = read_table(con, "marts.incident_reconciliation")
+    assert table["classification"].to_list() == ["vendor_only"]  # C, 4 March 03:00
+    assert table["vendor_incident_ids"].to_list() == [["inc-c"]]
+    assert table.select("window_start", "window_end").rows() == [(at("00:00", 2), at("00:00", 3))]

@@ -81,6 +81,15 @@ def affected(*rows: tuple) -> pl.DataFrame:
     )
 
 
+def watched(start: dt.datetime, end: dt.datetime, *providers: str) -> pl.DataFrame:
+    """Status-page snapshots of each provider at `start` and at `end`: evidence for the whole window."""
+    return pl.DataFrame(
+        [(p, moment) for p in providers for moment in (start, end)],
+        schema={"provider": pl.String, "snapshot_at": TS},
+        orient="row",
+    )
+
+
 def row(frame: pl.DataFrame, provider: str, component: str, period: str = "all") -> dict:
     rows = frame.filter(
         (pl.col("provider") == provider) & (pl.col("component") == component) & (pl.col("period") == period)
@@ -117,7 +126,9 @@ def test_uptime_of_overlapping_partial_and_major_under_each_policy(affected_comp
         if affected_components
         else None
     )
-    mart = reliability_mart(OVERLAP, transitions, DAY_START, DAY_END)
+    mart = reliability_mart(
+        OVERLAP, transitions, DAY_START, DAY_END, snapshots=watched(DAY_START, DAY_END, "anthropic")
+    )
     api = row(mart, "anthropic", "API")
     # weighted down = 30 min major * 1.0 + 30 min partial * 0.3 = 39 of 1440 minutes
     assert api["weighted_down_minutes"] == pytest.approx(39.0)
@@ -138,7 +149,8 @@ def test_maintenance_leaves_the_denominator_and_loses_to_an_outage():
         ("anthropic", "mx", "maintenance", at(2, 1), at(2, 3), ["API"]),  # 120 min maintenance 01:00-03:00
         ("anthropic", "o1", "critical", at(2, 2), at(2, 4), ["API"]),  # major 02:00-04:00
     )
-    mart = reliability_mart(incidents, None, DAY_START, DAY_END)
+    snapshots = watched(DAY_START, DAY_END, "anthropic")
+    mart = reliability_mart(incidents, None, DAY_START, DAY_END, snapshots=snapshots)
     api = row(mart, "anthropic", "API")
     # worst status per slice: 01:00-02:00 maintenance (60), 02:00-04:00 major (120)
     assert (api["maintenance_minutes"], api["major_outage_minutes"]) == (60.0, 120.0)
@@ -146,7 +158,12 @@ def test_maintenance_leaves_the_denominator_and_loses_to_an_outage():
     assert api["uptime_pct"] == pytest.approx(100 * (1 - 120 / 1380))  # 91.3043
     assert api["incidents"] == 1  # maintenance is not an incident
     counted_in = reliability_mart(
-        incidents, None, DAY_START, DAY_END, policy=UptimePolicy(maintenance_excluded=False)
+        incidents,
+        None,
+        DAY_START,
+        DAY_END,
+        policy=UptimePolicy(maintenance_excluded=False),
+        snapshots=snapshots,
     )
     assert row(counted_in, "anthropic", "API")["uptime_pct"] == pytest.approx(100 * (1 - 120 / 1440))
     assert row(counted_in, "anthropic", "API")["maintenance_excluded"] is False
@@ -165,7 +182,7 @@ MARCH_1_TO_30 = (at(1, 0), at(31, 0))  # 30 days
 
 
 def test_mttr_and_mtbf_on_five_incidents_by_hand():
-    mart = reliability_mart(FIVE, None, *MARCH_1_TO_30)
+    mart = reliability_mart(FIVE, None, *MARCH_1_TO_30, snapshots=watched(*MARCH_1_TO_30, "openai"))
     api = row(mart, "openai", "API")
     assert api["incidents"] == 5 and api["resolved_incidents"] == 5
     assert api["mttr_mean_hours"] == pytest.approx(3.5)  # (0.5 + 1 + 2 + 4 + 10) / 5
@@ -214,7 +231,13 @@ def test_mttr_runs_from_started_at_not_from_the_first_update():
             "created_at": [at(2, 10, 20), at(2, 11)],
         }
     )
-    mart = reliability_mart(incidents_mart(staged, updates, None, None), None, DAY_START, DAY_END)
+    mart = reliability_mart(
+        incidents_mart(staged, updates, None, None),
+        None,
+        DAY_START,
+        DAY_END,
+        snapshots=watched(DAY_START, DAY_END, "anthropic"),
+    )
     assert row(mart, "anthropic", COMPONENT_ALL)["mttr_mean_hours"] == pytest.approx(1.0)
     assert row(mart, "anthropic", COMPONENT_ALL)["major_outage_minutes"] == 60.0
 
@@ -225,7 +248,13 @@ def test_monthly_periods_split_incidents_by_start():
         ("google", "g2", "critical", at(28, 23, month=2), at(1, 1), []),  # crosses into March
         ("google", "g3", "minor", at(5, 12), at(5, 13), []),
     )
-    mart = reliability_mart(incidents, None, at(1, 0, month=2), at(31, 0))
+    mart = reliability_mart(
+        incidents,
+        None,
+        at(1, 0, month=2),
+        at(31, 0),
+        snapshots=watched(at(1, 0, month=2), at(31, 0), "google"),
+    )
     feb, mar = row(mart, "google", COMPONENT_ALL, "2026-02"), row(mart, "google", COMPONENT_ALL, "2026-03")
     assert (feb["incidents"], mar["incidents"]) == (2, 1)
     assert feb["mtbf_mean_days"] == pytest.approx(1.0)
@@ -294,7 +323,9 @@ def test_provider_row_is_the_union_timeline_of_its_components():
         ("anthropic", "a", "critical", at(2, 10), at(2, 11), ["API"]),
         ("anthropic", "b", "major", at(2, 10, 30), at(2, 12), ["claude.ai"]),
     )
-    mart = reliability_mart(incidents, None, DAY_START, DAY_END)
+    mart = reliability_mart(
+        incidents, None, DAY_START, DAY_END, snapshots=watched(DAY_START, DAY_END, "anthropic")
+    )
     provider = row(mart, "anthropic", COMPONENT_PROVIDER)
     # 10:00-11:00 major (API), 11:00-12:00 partial (claude.ai): 60 + 0.3 * 60 = 78
     assert provider["weighted_down_minutes"] == pytest.approx(78.0)
@@ -302,7 +333,10 @@ def test_provider_row_is_the_union_timeline_of_its_components():
 
 
 def ranked(*providers: tuple) -> pl.DataFrame:
-    return reliability_mart(mart_incidents(*providers), None, DAY_START, DAY_END)
+    names = sorted({p[0] for p in providers})
+    return reliability_mart(
+        mart_incidents(*providers), None, DAY_START, DAY_END, snapshots=watched(DAY_START, DAY_END, *names)
+    )
 
 
 def test_ranking_changes_with_policy_when_partial_weight_decides():
@@ -339,7 +373,9 @@ def test_ranking_changes_ignores_ties():
 
 def test_config_components_without_incidents_get_full_uptime():
     capabilities = {"anthropic": {"API": "api", "claude.ai": "consumer_app"}}
-    mart = reliability_mart(OVERLAP, None, DAY_START, DAY_END, capabilities)
+    mart = reliability_mart(
+        OVERLAP, None, DAY_START, DAY_END, capabilities, snapshots=watched(DAY_START, DAY_END, "anthropic")
+    )
     quiet = row(mart, "anthropic", "claude.ai")
     assert quiet["incidents"] == 0 and quiet["uptime_pct"] == 100.0 and quiet["mttr_mean_hours"] is None
     assert quiet["capability"] == "consumer_app" and quiet["incidents_per_30d"] == 0.0
@@ -369,8 +405,18 @@ def test_both_assets_materialize_from_staged_tables(data_dir, workspace):
                 "raw/status_pages/anthropic/20260302T150000Z-incidents.json",
                 "raw/status_pages/openai/20260303T100000Z-incidents.json",
             ],
+            "snapshot_at": [at(2, 15), at(3, 10)],
         },
         schema_overrides={"started_at": TS},
+    )
+    # Anthropic's summary.json was also archived on the window's first and last day: evidence for all of it.
+    summaries = pl.DataFrame(
+        {
+            "provider": ["anthropic", "anthropic"],
+            "component_id": ["c1", "c1"],
+            "status": ["operational", "operational"],
+            "snapshot_at": [at(1, 0, month=12).replace(year=2025), at(15, 23, 50)],
+        }
     )
     updates = pl.DataFrame(
         {
@@ -398,6 +444,7 @@ def test_both_assets_materialize_from_staged_tables(data_dir, workspace):
         replace_table(con, "staging.status_incidents", staged)
         replace_table(con, "staging.status_incident_updates", updates)
         replace_table(con, "staging.status_affected_components", transitions)
+        replace_table(con, "staging.status_components", summaries)
 
     result = dg.materialize([incidents, component_reliability], resources={"workspace": workspace})
     assert result.success
@@ -415,12 +462,95 @@ def test_both_assets_materialize_from_staged_tables(data_dir, workspace):
 
     window = analysis_window(workspace.providers())  # no run tags: the config's analysis block
     window_start, window_end = window.start_ts, window.end_ts
-    window_minutes = (window_end - window_start).total_seconds() / 60
+    assert reliability["window_start"].unique().to_list() == [window_start]
+    assert reliability["window_end"].unique().to_list() == [window_end]
+    # evidence: 2025-12-01 00:00 (first summary) .. 2026-03-15 23:50 (last summary), 10 minutes short
+    evidenced_minutes = (window_end - window_start).total_seconds() / 60 - 10
     claude = row(reliability, "anthropic", "claude.ai")
-    # major from the 11:49 start to the 14:00 resolution = 131 minutes over the whole analysed window
+    assert claude["evidence_minutes"] == evidenced_minutes and claude["evidence_state"] == "incidents"
+    # major from the 11:49 start to the 14:00 resolution = 131 minutes over the evidenced window
     assert claude["major_outage_minutes"] == 131.0
-    assert claude["uptime_pct"] == pytest.approx(100 * (1 - 131 / window_minutes))
+    assert claude["uptime_pct"] == pytest.approx(100 * (1 - 131 / evidenced_minutes))
     assert claude["capability"] == "consumer_app"
-    # openai lists no components: its stated 75-minute partial outage is on the whole page
-    assert row(reliability, "openai", COMPONENT_ALL, "2026-03")["partial_outage_minutes"] == 75.0
+    # openai lists no components, but its title names ChatGPT: the stated 75-minute partial outage is
+    # ChatGPT's; its only evidence runs from the stated start 07:10 to the snapshot at 10:00 on 3 March
+    assert openai["components"] == ["ChatGPT"] and openai["components_inferred"] is True
+    assert openai["capabilities"] == ["consumer_app"] and openai["impact_inferred"] is False
+    openai_march = row(reliability, "openai", "ChatGPT", "2026-03")
+    assert openai_march["partial_outage_minutes"] == 75.0 and openai_march["evidence_minutes"] == 170.0
+    assert openai_march["uptime_pct"] == pytest.approx(100 * (1 - 0.3 * 75 / 170))
+    openai_january = row(reliability, "openai", COMPONENT_PROVIDER, "2026-01")
+    assert openai_january["uptime_pct"] is None and openai_january["incidents"] is None
+    assert openai_january["evidence_state"] == "no_evidence"
+    assert "covers 2026-03-03 07:10 to 2026-03-03 10:00 UTC only" in openai_january["uptime_missing_reason"]
+    # google is configured but nothing of it was loaded: no uptime, never 100%
+    google = row(reliability, "google", COMPONENT_PROVIDER)
+    assert google["uptime_pct"] is None and google["evidence_state"] == "no_evidence"
+    assert (
+        google["uptime_missing_reason"] == "no status-page snapshot or incident of this provider was loaded"
+    )
     assert set(reliability["period"]) >= {"all", "2025-12", "2026-01", "2026-02", "2026-03"}
+
+
+# -- no data is a state: evidence windows -------------------------------------------------------------
+
+CONFIGURED = {"anthropic": {"API": "api"}, "openai": {"ChatGPT": "consumer_app"}}
+
+
+def test_a_provider_without_snapshots_or_incidents_has_no_uptime_and_says_why():
+    mart = reliability_mart(
+        OVERLAP, None, DAY_START, DAY_END, CONFIGURED, snapshots=watched(DAY_START, DAY_END, "anthropic")
+    )
+    for component in (COMPONENT_PROVIDER, "ChatGPT"):
+        unseen = row(mart, "openai", component)
+        assert unseen["evidence_state"] == "no_evidence" and unseen["evidence_minutes"] == 0.0
+        assert unseen["evidence_first_at"] is None and unseen["evidence_last_at"] is None
+        assert (
+            unseen["uptime_missing_reason"]
+            == "no status-page snapshot or incident of this provider was loaded"
+        )
+        for column in ("uptime_pct", "uptime_pct_w0", "uptime_pct_w1", "incidents", "incidents_per_30d"):
+            assert unseen[column] is None, column  # never 100% and never 0 incidents
+    assert row(mart, "anthropic", "API")["uptime_missing_reason"] is None
+    assert row(mart, "anthropic", "API")["evidence_state"] == "incidents"
+
+
+def test_snapshots_without_incidents_are_a_genuine_hundred_percent():
+    mart = reliability_mart(
+        OVERLAP,
+        None,
+        DAY_START,
+        DAY_END,
+        CONFIGURED,
+        snapshots=watched(DAY_START, DAY_END, "anthropic", "openai"),
+    )
+    quiet = row(mart, "openai", COMPONENT_PROVIDER)
+    assert quiet["uptime_pct"] == 100.0 and quiet["incidents"] == 0
+    assert quiet["evidence_state"] == "no_incidents" and quiet["uptime_missing_reason"] is None
+    assert quiet["evidence_minutes"] == 1440.0
+
+
+def test_uptime_counts_only_the_evidenced_part_of_a_period():
+    # Snapshots at 06:00 and 18:00 only: 720 evidenced minutes; the 10:00-11:00 outage weighs 39 of them.
+    mart = reliability_mart(
+        OVERLAP, None, DAY_START, DAY_END, snapshots=watched(at(2, 6), at(2, 18), "anthropic")
+    )
+    api = row(mart, "anthropic", "API")
+    assert (api["evidence_first_at"], api["evidence_last_at"]) == (at(2, 6), at(2, 18))
+    assert api["evidence_minutes"] == 720.0 and api["counted_minutes"] == 720.0
+    assert api["uptime_pct"] == pytest.approx(100 * (1 - 39 / 720))
+    assert api["incidents_per_30d"] == pytest.approx(2 / 720 * 30 * 1440)  # 120 per 30 evidenced days
+
+
+def test_a_month_outside_the_evidence_has_no_uptime():
+    # Window February..March, evidence only on 2 March (incidents from 10:00, snapshot at 18:00).
+    mart = reliability_mart(
+        OVERLAP, None, at(1, 0, month=2), at(31, 0), snapshots=watched(at(2, 18), at(2, 18), "anthropic")
+    )
+    february, march = row(mart, "anthropic", "API", "2026-02"), row(mart, "anthropic", "API", "2026-03")
+    assert february["uptime_pct"] is None and february["evidence_state"] == "no_evidence"
+    assert february["uptime_missing_reason"] == (
+        "status-page evidence of this provider covers 2026-03-02 10:00 to 2026-03-02 18:00 UTC only, not this period"
+    )
+    assert march["evidence_minutes"] == 480.0 and march["uptime_pct"] == pytest.approx(100 * (1 - 39 / 480))
+    assert row(mart, "anthropic", "API")["window_start"] == at(1, 0, month=2)

@@ -5,7 +5,10 @@ INCIDENT_COLUMNS: dict[str, tuple[str, str]] = {
     "provider": ("string", "provider key from providers.yaml"),
     "incident_id": ("string", "the status page's own incident id"),
     "title": ("string", "incident title as published"),
-    "impact": ("string", "vendor impact: none, minor, major, critical or maintenance (null if not given)"),
+    "impact": (
+        "string",
+        "none/minor/major/critical/maintenance as published, else inferred from words (impact_inferred)",
+    ),
     "status": ("string", "latest incident status (investigating ... resolved, postmortem)"),
     "page_kind": ("string", "status page flavour: statuspage, incident_io, atom or rss"),
     "started_at": ("timestamptz", "impact start: stated window if a body gives one, else vendor_started_at"),
@@ -21,11 +24,19 @@ INCIDENT_COLUMNS: dict[str, tuple[str, str]] = {
     ),
     "postmortem_at": ("timestamptz", "first 'postmortem' update"),
     "duration_minutes": ("double", "resolved_at - started_at in minutes (null while unresolved)"),
-    "components": ("list<string>", "affected component names (empty when the source lists none)"),
+    "components": (
+        "list<string>",
+        "affected component names as listed, else configured names found in the title/updates; may be empty",
+    ),
     "capabilities": (
         "list<string>",
         "capabilities of those components from providers.yaml (unmapped names skipped)",
     ),
+    "components_inferred": (
+        "boolean",
+        "components were read from the incident's text, not listed by the source",
+    ),
+    "impact_inferred": ("boolean", "impact was read from the incident's status words, not published"),
     "time_to_acknowledge": ("double", "minutes from started_at to the first update"),
     "time_to_identify": (
         "double",

@@ -11,6 +11,9 @@ Time rules, in the order they apply:
   then say when the impact really was. The latest update that states a window is used. The vendor's own
   times stay in vendor_started_at/vendor_resolved_at.
 - An incident whose status is still open (investigating, identified, monitoring, ...) has resolved_at null.
+
+Components and impact: as the source lists/publishes them; where it gives none, read from the incident's
+title and update bodies (`inference`) and marked `components_inferred` / `impact_inferred`.
 """
 
 from collections.abc import Mapping
@@ -18,6 +21,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from assets.marts.incidents.columns import INCIDENT_COLUMNS
+from assets.marts.incidents.inference import with_components_and_impact
 from assets.marts.incidents.stated_window import stated_windows
 from pipelines.core import tables
 from pipelines.core.config import ProvidersConfig
@@ -64,30 +68,6 @@ def _update_times(updates: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _components_and_capabilities(
-    affected: pl.DataFrame, capabilities: Mapping[str, Mapping[str, str]]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Per incident: the sorted affected component names, and their sorted capabilities (mapped ones)."""
-    components = (
-        affected.filter(pl.col("component_name").is_not_null())
-        .group_by(KEYS)
-        .agg(components=pl.col("component_name").unique().sort())
-    )
-    cap_frame = pl.DataFrame(
-        [(p, name, cap) for p, mapping in capabilities.items() for name, cap in mapping.items()],
-        schema={"provider": pl.String, "component_name": pl.String, "capability": pl.String},
-        orient="row",
-    )
-    hit = (
-        components.explode("components")
-        .rename({"components": "component_name"})
-        .join(cap_frame, on=["provider", "component_name"], how="inner")
-        .group_by(KEYS)
-        .agg(capabilities=pl.col("capability").unique().sort())
-    )
-    return components, hit
-
-
 def _stage_durations(frame: pl.DataFrame) -> pl.DataFrame:
     """Duration, time to each stage and whether the vendor only posted after the fact."""
     return frame.with_columns(
@@ -130,16 +110,10 @@ def incidents_mart(
         pl.col("status").str.to_lowercase()
     )
     aff = conform(affected, AFFECTED_INPUT, sql_name(tables.STATUS_AFFECTED))
-    components, capabilities = _components_and_capabilities(aff, capability_map(config))
-    empty_list = pl.lit([], dtype=pl.List(pl.String))
-
     frame = (
-        inc.join(_update_times(upd), on=KEYS, how="left")
-        .join(components, on=KEYS, how="left")
-        .join(capabilities, on=KEYS, how="left")
+        with_components_and_impact(inc, upd, aff, capability_map(config))
+        .join(_update_times(upd), on=KEYS, how="left")
         .with_columns(
-            pl.col("components").fill_null(empty_list),
-            pl.col("capabilities").fill_null(empty_list),
             pl.col("update_count").fill_null(0),
             last_seen_at=pl.max_horizontal("snapshot_at", "updated_at", "last_update_at", "created_at"),
             vendor_started_at=pl.coalesce("started_at", "acknowledged_at", "created_at"),

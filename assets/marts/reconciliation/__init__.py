@@ -21,6 +21,9 @@ Classification (first rule that applies):
   per-minute error ratio peaked above `severe_error_ratio` (0.20) inside the group.
 - matched: everything else.
 
+Only groups that overlap the analysed window (`pipelines.core.window.analysis_window`: the run's tags,
+else the config) are kept, whole; every row records that window (window_start, window_end).
+
 Open vendor incidents (no resolved_at) count as lasting until the latest episode end in the data, at
 most `open_incident_max_hours` (24) after their start, so one stale open incident cannot swallow weeks.
 

@@ -11,6 +11,7 @@ from pipelines.core.quality import Expect, check_result, has_columns, in_set, no
 from pipelines.core.resources import Workspace
 from pipelines.core.tables import sql_name
 from pipelines.core.warehouse import read_table_if_exists, replace_table
+from pipelines.core.window import analysis_window
 
 RECONCILIATION_CHECK = "incident_reconciliation_is_well_formed"
 
@@ -49,9 +50,11 @@ def incident_reconciliation(context: dg.AssetExecutionContext, workspace: Worksp
     resolution_lag_minutes (vendor resolved - telemetry recovered; positive = vendor late),
     observed_impact_minutes (minutes crowd or telemetry saw impact), under_reporting_minutes (of those,
     minutes no vendor incident covers), peak_error_ratio / peak_error_ratio_at (worst minute of our
-    own requests in the span), peak_crowd_reports, posted_after_the_fact (any incident posted late).
+    own requests in the span), peak_crowd_reports, posted_after_the_fact (any incident posted late),
+    window_start / window_end (the analysed window this run used: only groups overlapping it are kept).
     """
     params = ReconciliationParams()
+    window = analysis_window(workspace.providers(), context.run.tags)
     with workspace.warehouse() as con:
         frames = {}
         for table, columns in (
@@ -65,7 +68,12 @@ def incident_reconciliation(context: dg.AssetExecutionContext, workspace: Worksp
             context.log.warning(f"{sql_name(table)} does not exist yet: reconciling without it")
             frames[table] = pl.DataFrame()
     result = reconcile(
-        frames[tables.OUTAGE_EPISODES], frames[tables.INCIDENTS], frames[tables.MINUTE_SLI], params
+        frames[tables.OUTAGE_EPISODES],
+        frames[tables.INCIDENTS],
+        frames[tables.MINUTE_SLI],
+        params,
+        window.start_ts,
+        window.end_ts,
     )
     with workspace.warehouse() as con:
         replace_table(con, tables.RECONCILIATION, result)
@@ -75,6 +83,7 @@ def incident_reconciliation(context: dg.AssetExecutionContext, workspace: Worksp
     return dg.MaterializeResult(
         metadata={
             "groups": result.height,
+            "window": f"{window.start} .. {window.end} ({window.source})",
             "per_classification": dg.MetadataValue.json(counts),
             "under_reporting_minutes": int(result["under_reporting_minutes"].sum()) if result.height else 0,
         },

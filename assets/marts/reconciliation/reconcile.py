@@ -1,5 +1,6 @@
 """marts.incident_reconciliation as a pure function: one row per incident group, leads, lags and class."""
 
+import datetime as dt
 import hashlib
 
 import polars as pl
@@ -94,13 +95,31 @@ def _leads_lags_and_class(groups: pl.DataFrame, params: ReconciliationParams) ->
     )
 
 
+def _in_window(
+    groups: pl.DataFrame, window_start: dt.datetime | None, window_end: dt.datetime | None
+) -> pl.DataFrame:
+    """The groups that overlap [window_start, window_end) (whole groups: one straddling an edge stays),
+    with the window recorded on every row; no window keeps every group and leaves the columns null."""
+    keep = pl.lit(True)
+    if window_start is not None:
+        keep &= pl.col("ended_at") >= window_start
+    if window_end is not None:
+        keep &= pl.col("started_at") < window_end
+    return groups.filter(keep).with_columns(
+        window_start=pl.lit(window_start, dtype=UTC_TS), window_end=pl.lit(window_end, dtype=UTC_TS)
+    )
+
+
 def reconcile(
     episodes: pl.DataFrame,
     incidents: pl.DataFrame,
     minute_sli: pl.DataFrame,
     params: ReconciliationParams = DEFAULT_PARAMS,
+    window_start: dt.datetime | None = None,
+    window_end: dt.datetime | None = None,
 ) -> pl.DataFrame:
-    """marts.outage_episodes + marts.incidents + marts.provider_minute_sli -> one row per incident group."""
+    """marts.outage_episodes + marts.incidents + marts.provider_minute_sli -> one row per incident group
+    that overlaps the analysed window [window_start, window_end) (UTC; None = unbounded)."""
     if episodes.height == 0:
         return pl.DataFrame(schema=RECONCILIATION_SCHEMA)
     members = group_episodes(episodes, params)
@@ -109,7 +128,7 @@ def reconcile(
     members = members.join(incident_claims(incidents), on=["provider", "source_ref"], how="left").sort(
         "provider", "group_no", "started_at", "source", "episode_id"
     )
-    groups = _group_claims(members)
+    groups = _in_window(_group_claims(members), window_start, window_end)
     groups = (
         groups.join(impact_minutes(members), on=["provider", "group_no"], how="left")
         .join(peak_error_ratio(groups, minute_sli, params), on=["provider", "group_no"], how="left")

@@ -42,6 +42,8 @@ RECONCILIATION_SCHEMA = {
     "peak_error_ratio_at": UTC_TS,
     "peak_crowd_reports": pl.Float64,
     "posted_after_the_fact": pl.Boolean,
+    "window_start": UTC_TS,
+    "window_end": UTC_TS,
 }
 
 

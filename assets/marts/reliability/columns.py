@@ -10,7 +10,22 @@ RELIABILITY_COLUMNS: dict[str, tuple[str, str]] = {
     "period": ("string", "'all' = the analysed window, else the calendar month 'YYYY-MM' (clipped to it)"),
     "period_start": ("timestamptz", "first instant of the period (UTC)"),
     "period_end": ("timestamptz", "end of the period, exclusive (UTC)"),
-    "incidents": ("bigint", "incidents that started in the period (maintenance excluded)"),
+    "window_start": ("timestamptz", "first instant of the analysed window this run used (UTC)"),
+    "window_end": ("timestamptz", "end of the analysed window this run used, exclusive (UTC)"),
+    "evidence_first_at": (
+        "timestamptz",
+        "start of the provider's status-page evidence: earliest of first snapshot and earliest incident start",
+    ),
+    "evidence_last_at": ("timestamptz", "end of the provider's status-page evidence: its latest snapshot"),
+    "evidence_minutes": ("double", "minutes of the period inside the evidence window (0 = no evidence)"),
+    "evidence_state": (
+        "string",
+        "no_evidence (uptime unknown), no_incidents (covered, nothing wrong: genuinely 100%) or incidents",
+    ),
+    "incidents": (
+        "bigint",
+        "incidents that started in the period (maintenance excluded); null without evidence",
+    ),
     "resolved_incidents": ("bigint", "of those, incidents with a resolved_at"),
     "mttr_mean_hours": ("double", "mean of resolved_at - started_at over resolved incidents, hours"),
     "mttr_median_hours": ("double", "median time to resolve, hours"),
@@ -24,8 +39,8 @@ RELIABILITY_COLUMNS: dict[str, tuple[str, str]] = {
         "share of the period's incidents resolved within 60 minutes (open = not)",
     ),
     "share_resolved_3h": ("double", "share of the period's incidents resolved within 180 minutes"),
-    "incidents_per_30d": ("double", "incidents per 30 days of the period"),
-    "counted_minutes": ("double", "minutes in the period minus maintenance minutes when excluded"),
+    "incidents_per_30d": ("double", "incidents per 30 days of evidenced time in the period"),
+    "counted_minutes": ("double", "evidence_minutes minus maintenance minutes when excluded"),
     "maintenance_minutes": ("double", "minutes whose worst status was under_maintenance"),
     "degraded_minutes": ("double", "minutes whose worst status was degraded_performance"),
     "partial_outage_minutes": ("double", "minutes whose worst status was partial_outage"),
@@ -34,7 +49,10 @@ RELIABILITY_COLUMNS: dict[str, tuple[str, str]] = {
         "double",
         "major*weight_major + partial*weight_partial + degraded*weight_degraded",
     ),
-    "uptime_pct": ("double", "100 * (1 - weighted_down_minutes / counted_minutes) under the weights below"),
+    "uptime_pct": (
+        "double",
+        "100 * (1 - weighted_down_minutes / counted_minutes) under the weights below; null without evidence",
+    ),
     "uptime_pct_w0": ("double", "uptime with partial outages weighted 0 (major 1.0)"),
     "uptime_pct_w03": ("double", "uptime with partial outages weighted 0.3 (major 1.0)"),
     "uptime_pct_w05": ("double", "uptime with partial outages weighted 0.5 (major 1.0)"),
@@ -46,5 +64,9 @@ RELIABILITY_COLUMNS: dict[str, tuple[str, str]] = {
     "ranking_changes_with_policy": (
         "boolean",
         "whether, in this period, two providers swap order by '(provider)' uptime across w0/w03/w05/w1",
+    ),
+    "uptime_missing_reason": (
+        "string",
+        "why uptime_pct is null (no evidence, evidence elsewhere); else null",
     ),
 }

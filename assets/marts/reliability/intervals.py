@@ -30,8 +30,9 @@ IMPACT_STATUS = {
     "none": "operational",
     "maintenance": "under_maintenance",
 }
-# Feeds (Atom/RSS) publish no impact. Counting such incidents as partial outages keeps them visible in
-# uptime_pct and lets the w0 ... w1 columns sweep the whole range from "ignore" to "full outage".
+# Feeds (Atom/RSS) publish no impact; marts.incidents infers one from their words where it can. Counting
+# the rest as partial outages keeps them visible in uptime_pct and lets the w0 ... w1 columns sweep the
+# whole range from "ignore" to "full outage".
 UNKNOWN_IMPACT_STATUS = "partial_outage"
 
 INTERVAL_SCHEMA = {
@@ -130,7 +131,7 @@ def component_intervals(
     than the 'operational' post); an unresolved incident runs until its last_seen_at (the newest
     snapshot showing it open; we know nothing later), else until window_end.
     Without transitions: the impact's status over [started_at, resolved_at or last_seen_at or window_end);
-    an unknown impact (feeds publish none) counts as partial_outage.
+    an unknown impact (feeds publish none and their words named none) counts as partial_outage.
     """
     inc = to_utc(incidents).filter(pl.col("started_at").is_not_null())
     last_seen = pl.col("last_seen_at") if "last_seen_at" in inc.columns else pl.lit(None, dtype=UTC_TS)

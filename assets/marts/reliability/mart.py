@@ -7,6 +7,12 @@ import polars as pl
 
 from assets.marts.reliability.columns import RELIABILITY_COLUMNS
 from assets.marts.reliability.components import COMPONENT_PROVIDER, component_universe
+from assets.marts.reliability.evidence import (
+    evidence_minutes,
+    evidence_state,
+    status_evidence,
+    uptime_missing_reason,
+)
 from assets.marts.reliability.stats import incident_stats
 from assets.marts.reliability.timeline import status_minutes, status_timeline
 from assets.marts.reliability.uptime import (
@@ -18,23 +24,26 @@ from assets.marts.reliability.uptime import (
 )
 from assets.marts.reliability.window import PERIOD_ALL, periods
 from pipelines.core.config import ProvidersConfig
-from pipelines.core.frames import to_utc
+from pipelines.core.frames import UTC_TS, to_utc
 from pipelines.core.status_contract import capability_map
 
+MINUTES_PER_30_DAYS = 30 * 24 * 60.0
 MINUTE_COLUMNS = ["maintenance_minutes", "degraded_minutes", "partial_outage_minutes", "major_outage_minutes"]
 
 
 def _with_uptime(frame: pl.DataFrame, policy: UptimePolicy) -> pl.DataFrame:
-    """Incident rate, counted and weighted down minutes, uptime under the policy and its variants."""
+    """Evidence covered, incident rate, counted and weighted down minutes, uptime under the policy and its
+    variants; a period without status-page evidence keeps its counts, minutes and uptime null."""
+    covered = pl.col("evidence_minutes") > 0
     return (
         frame.with_columns(
             pl.col("incidents", "resolved_incidents").fill_null(0),
             *(pl.col(c).fill_null(0.0) for c in MINUTE_COLUMNS),
-            period_days=(pl.col("period_end") - pl.col("period_start")).dt.total_days(fractional=True),
+            evidence_minutes=evidence_minutes(),
         )
         .with_columns(
-            incidents_per_30d=pl.col("incidents") / pl.col("period_days") * 30.0,
-            counted_minutes=(pl.col("period_end") - pl.col("period_start")).dt.total_minutes(fractional=True)
+            incidents_per_30d=pl.col("incidents") / pl.col("evidence_minutes") * MINUTES_PER_30_DAYS,
+            counted_minutes=pl.col("evidence_minutes")
             - (pl.col("maintenance_minutes") if policy.maintenance_excluded else pl.lit(0.0)),
             weighted_down_minutes=pl.col("major_outage_minutes") * policy.weight_major
             + pl.col("partial_outage_minutes") * policy.weight_partial
@@ -47,6 +56,18 @@ def _with_uptime(frame: pl.DataFrame, policy: UptimePolicy) -> pl.DataFrame:
             weight_partial=pl.lit(policy.weight_partial, dtype=pl.Float64),
             weight_degraded=pl.lit(policy.weight_degraded, dtype=pl.Float64),
             maintenance_excluded=pl.lit(policy.maintenance_excluded),
+            evidence_state=evidence_state(),
+            uptime_missing_reason=uptime_missing_reason(),
+        )
+        .with_columns(
+            pl.when(covered).then(pl.col(c))
+            for c in (
+                "incidents",
+                "resolved_incidents",
+                "incidents_per_30d",
+                "weighted_down_minutes",
+                *MINUTE_COLUMNS,
+            )
         )
     )
 
@@ -76,12 +97,14 @@ def reliability_mart(
     window_end: dt.datetime,
     config: ProvidersConfig | Mapping[str, Mapping[str, str]] | None = None,
     policy: UptimePolicy = DEFAULT_POLICY,
+    snapshots: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Build marts.component_reliability (columns of RELIABILITY_COLUMNS, in that order).
 
     incidents: marts.incidents (output of `incidents_mart`); affected: staging.status_affected_components
     or None; [window_start, window_end): the analysed window (UTC); config: ProvidersConfig or
-    {provider: {component: capability}} for the reported components and their capability.
+    {provider: {component: capability}} for the reported components and their capability; snapshots:
+    provider, snapshot_at of the archived status-page snapshots (the evidence window, see `evidence`).
     """
     incidents = to_utc(incidents)
     period_frame = periods(window_start, window_end)
@@ -92,6 +115,10 @@ def reliability_mart(
         .join(period_frame, how="cross")
         .join(incident_stats(incidents, period_frame), on=keys, how="left")
         .join(status_minutes(timeline, period_frame), on=keys, how="left")
+        .join(status_evidence(incidents, snapshots), on="provider", how="left")
+        .with_columns(
+            window_start=pl.lit(window_start, dtype=UTC_TS), window_end=pl.lit(window_end, dtype=UTC_TS)
+        )
     )
     frame = _with_ranking_changes(_with_uptime(frame, policy))
     return frame.sort(["provider", "component", pl.col("period") != PERIOD_ALL, "period_start"]).select(
