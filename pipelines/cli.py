@@ -127,6 +127,24 @@ def backfill(
 
 
 @app.command()
+def providers() -> None:
+    """The shipped catalogue of AI providers and what each entry supports; providers.yaml picks from it by name."""
+    from rich.table import Table
+
+    from pipelines.core.catalogue import catalogue_rows
+
+    table = Table("name", "provider", "status platform", "capabilities", "app", "crowd names", "log names",
+                  "verified", title="Provider catalogue (pick by name in providers.yaml)")
+    rows = catalogue_rows()
+    for row in rows:
+        table.add_row(row["name"], row["display_name"], row["platform"], ", ".join(row["capabilities"]),
+                      "yes" if row["has_app"] else "no", ", ".join(row["crowd_names"]),
+                      ", ".join(row["log_names"]), "yes" if row["verified"] else "no")
+    console.print(table)
+    console.print(f"{len(rows)} providers")
+
+
+@app.command()
 def fetch() -> None:
     """Pull live status pages and App Store charts over HTTP into raw/ (earlier snapshots are never touched)."""
     from assets.ingest.fetch import fetch_all

@@ -1,4 +1,8 @@
-"""The providers file (`INCIDENTS_CONFIG`), validated on load with errors that name file, key and expectation."""
+"""The providers file (`INCIDENTS_CONFIG`), validated on load with errors that name file, key and expectation.
+
+Its providers are picked from the shipped catalogue by name (pipelines/core/catalogue.py): `anthropic: {}`
+takes the catalogue entry as it is, `openai: {slo: {availability_target: 0.999}}` changes one field.
+"""
 
 from __future__ import annotations
 
@@ -6,69 +10,42 @@ import datetime as dt
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from pipelines.core.platforms import StatusPageKind
+from pipelines.core.catalogue import (
+    MERGED_FIELDS,
+    Capability,
+    ColumnMap,
+    Provider,
+    StatusPage,
+    Strict,
+    close_names,
+    load_catalogue,
+)
 
-Capability = Literal["api", "consumer_app", "coding_agent", "console", "other"]
+# The provider schema lives with the catalogue; callers import it from here with the rest of the config.
+__all__ = [
+    "Analysis", "AppStore", "Capability", "ColumnMap", "ConfigError", "Provider", "ProvidersConfig",
+    "RequestLogDefaults", "StatusPage", "load_providers", "load_yaml", "resolve_catalogue", "validate_model",
+]
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
+_REQUIRED = [name for name, field in Provider.model_fields.items() if field.is_required()]
 
 
 class ConfigError(ValueError):
     """A configuration file is missing, unreadable or does not match its schema."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class StatusPage(_Strict):
-    kind: StatusPageKind
-    url: str = Field(description="Statuspage/incident.io: the page's base URL; atom/rss: the feed URL")
-    token_env: str | None = Field(
-        default=None, description="name of an env var holding a bearer token for a private page"
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
-
-
-class RequestLogMapping(_Strict):
-    names: list[str] = Field(description="values of the `provider` field in JSONL/CSV logs")
-    hosts: list[str] = Field(default_factory=list, description="virtual hosts in combined-log file names")
-    path_prefixes: list[str] = Field(default_factory=list, description="request path prefixes in combined logs")
-
-
-class Slo(_Strict):
-    availability_target: float = Field(gt=0.5, lt=1.0)
-    error_ratio_threshold: float = Field(default=0.05, gt=0, lt=1, description="telemetry episode threshold")
-
-
-class Provider(_Strict):
-    display_name: str
-    status_page: StatusPage
-    components: dict[str, Capability] = Field(description="status-page component name -> capability")
-    apps: dict[str, str] = Field(default_factory=dict, description="App Store app name -> Apple app id")
-    crowd_services: list[str] = Field(description="service names used in crowd-report exports")
-    request_logs: RequestLogMapping
-    slo: Slo
-
-
-class AppStore(_Strict):
+class AppStore(Strict):
     countries: list[str]
     charts: list[str]
     feed_url: str = "https://rss.marketingtools.apple.com/api/v2/{country}/apps/{chart}/100/apps.json"
 
 
-class Analysis(_Strict):
+class Analysis(Strict):
     """The default analysed window: fixed dates, or else the trailing `last_days` up to yesterday (UTC).
     `incidents run --start/--end` overrides it for one run (pipelines/core/window.py)."""
 
@@ -85,9 +62,16 @@ class Analysis(_Strict):
         return self
 
 
-class ProvidersConfig(_Strict):
+class RequestLogDefaults(Strict):
+    column_map: ColumnMap = Field(
+        default_factory=dict, description="our field -> the field in every CSV/JSONL request log"
+    )
+
+
+class ProvidersConfig(Strict):
     analysis: Analysis = Analysis()
     app_store: AppStore
+    request_logs: RequestLogDefaults = RequestLogDefaults()
     providers: dict[str, Provider]
 
     @field_validator("providers")
@@ -109,9 +93,21 @@ class ProvidersConfig(_Strict):
     def provider_for_app_id(self) -> dict[str, str]:
         return {app_id: key for key, p in self.providers.items() for app_id in p.apps.values()}
 
+    def provider_for_model_prefix(self) -> dict[str, str]:
+        """Lower-cased model-name prefix -> provider key, longest first (a line that names no provider)."""
+        pairs = [(prefix.lower(), key) for key, p in self.providers.items()
+                 for prefix in p.request_logs.model_prefixes]
+        return dict(sorted(pairs, key=lambda pair: -len(pair[0])))
+
+    def column_map_for(self, provider: str | None = None) -> dict[str, str]:
+        """Our field -> the user's field name for a CSV/JSONL file: the top-level map, then the provider's."""
+        own = self.providers[provider].request_logs.column_map if provider in self.providers else {}
+        return {**self.request_logs.column_map, **own}
+
 
 def _describe(error: dict) -> str:
-    where = ".".join(str(part) for part in error["loc"]) or "<top level>"
+    # pydantic marks a refused mapping key with a trailing "[key]" part: the key itself is the place
+    where = ".".join(str(part) for part in error["loc"] if part != "[key]") or "<top level>"
     got = error.get("input")
     got_text = "" if isinstance(got, dict) else f" (got {got!r})"
     if error["type"] == "extra_forbidden":
@@ -147,9 +143,47 @@ def validate_model(model: type[BaseModel], path: Path, raw: object) -> BaseModel
         raise ConfigError(f"{path}: invalid configuration:\n  {details}") from exc
 
 
+def _with_catalogue(key: str, entry: dict, path: Path) -> dict:
+    """A provider entry of the file laid over the catalogue entry it names (by `catalogue:` or its key).
+
+    Nested settings (status_page, request_logs, slo) merge field by field; any other field given replaces
+    the catalogue's. A key outside the catalogue with every required field is a provider of the user's own.
+    """
+    entry = dict(entry)
+    named = "catalogue" in entry
+    name = entry.pop("catalogue", key)
+    catalogue = load_catalogue()
+    if not isinstance(name, str) or name not in catalogue:
+        if not named and all(field in entry for field in _REQUIRED):
+            return entry
+        close = close_names(str(name))
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise ConfigError(
+            f"{path}: key 'providers.{key}': {name!r} is not in the provider catalogue; {hint}"
+            f"pick one with `catalogue: <name>` (list: incidents providers) or give every field "
+            f"({', '.join(_REQUIRED)})"
+        )
+    merged = catalogue[name].model_dump(include=set(Provider.model_fields))
+    for field, value in entry.items():
+        both_mappings = isinstance(value, dict) and isinstance(merged.get(field), dict)
+        merged[field] = {**merged[field], **value} if field in MERGED_FIELDS and both_mappings else value
+    return merged
+
+
+def resolve_catalogue(raw: object, path: Path) -> object:
+    """The parsed file with each provider completed from the catalogue (anything else left to validation)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("providers"), dict):
+        return raw
+    providers = {
+        key: _with_catalogue(key, entry or {}, path) if isinstance(entry, dict | None) else entry
+        for key, entry in raw["providers"].items()
+    }
+    return {**raw, "providers": providers}
+
+
 @lru_cache(maxsize=8)
 def _load_cached(path: str, mtime_ns: int) -> ProvidersConfig:
-    return validate_model(ProvidersConfig, Path(path), load_yaml(Path(path)))
+    return validate_model(ProvidersConfig, Path(path), resolve_catalogue(load_yaml(Path(path)), Path(path)))
 
 
 def load_providers(path: Path) -> ProvidersConfig:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -52,10 +53,11 @@ def test_check_reports_each_config_mistake_once_in_one_line(data):
     result = invoke("check")
     assert result.exit_code == 2
     lines = error_lines(result.output)
-    assert len(lines) == 3, result.output  # the unknown key, the misspelt key, and the key it replaced
+    # the unknown key and the misspelt one (the catalogue entry still supplies crowd_services)
+    assert len(lines) == 2, result.output
     assert all("providers.yaml" in line for line in lines)
     assert any("'analysis.colour' is not allowed" in line for line in lines)
-    assert any("crowd_services' is required" in line for line in lines)
+    assert any("crowd_service' is not allowed" in line for line in lines)
 
 
 def test_check_reports_bad_yaml_and_a_bad_layout(data):
@@ -116,3 +118,11 @@ def test_check_range_accepts_any_past_window_with_evidence():
 def test_version():
     result = invoke("--version")
     assert result.exit_code == 0 and result.output.startswith("incidents ")
+
+
+def test_providers_lists_the_catalogue():
+    result = CliRunner().invoke(app, ["providers"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert int(re.search(r"^(\d+) providers$", result.output, re.MULTILINE)[1]) >= 30
+    for name in ("anthropic", "openai", "mistral", "deepseek", "cerebras", "modal"):
+        assert name in result.output
