@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import duckdb
+import numpy as np
 import polars as pl
+from scipy import stats
 
 from pipelines.core import tables
 from pipelines.core.frames import UTC_TS, to_utc
@@ -47,6 +49,18 @@ _SUMMED = ("requests", *COUNT_COLUMNS)
 def ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     """numerator / denominator, null when the denominator is not positive (no traffic is not 0 %)."""
     return pl.when(denominator > 0).then(numerator / denominator).otherwise(None)
+
+
+def binomial_tail(errors, requests, error_rate) -> np.ndarray:
+    """P(X >= errors) for X ~ Binomial(requests, error_rate): how surprising `errors` bad requests are.
+
+    The evidence rule of every telemetry detector: a count is judged against the rate it is tested
+    against, so 3 errors in 4 requests and 300 in 400 get the p-values their sample sizes deserve.
+    Works elementwise on arrays; 0 errors give 1.0, and so does a window without requests.
+    """
+    errors = np.asarray(errors, dtype=np.float64)
+    requests = np.asarray(requests, dtype=np.float64)
+    return stats.binom.sf(errors - 1.0, requests, np.asarray(error_rate, dtype=np.float64))
 
 
 def read_minute_sli(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -1,15 +1,14 @@
-"""SLO burn rates, SRE-workbook alerts, error budgets and telemetry episodes on crafted minute series."""
+"""SLO burn rates, SRE-workbook alerts and error budgets on crafted minute series."""
 
 import datetime as dt
+import math
 
 import polars as pl
 import pytest
 
-from assets.marts.episodes.telemetry import TELEMETRY_EPISODES_SCHEMA, telemetry_episodes
 from assets.marts.slo.alerts import ALERT_RULES, compute_slo_alerts
 from assets.marts.slo.budget import compute_slo_budget
 from assets.marts.slo.burn import compute_slo_burn
-from pipelines.core.minute_sli import dense_minutes
 
 UTC = dt.UTC
 START = dt.datetime(2026, 3, 1, tzinfo=UTC)
@@ -191,106 +190,25 @@ def test_providers_without_a_target_are_dropped() -> None:
     assert compute_slo_budget(sli, {"openai": 0.99}).height == 0
 
 
-# --- telemetry episodes ---------------------------------------------------------------------------------
-# Eight days at 100 requests a minute, 1% 5xx background (threshold 0.05). Planted on day 8 (03-08):
-#   13:00, 13:02, 13:04 breach (3 of 5, not consecutive)          -> the episode starts at 13:00
-#   13:05 .. 13:19 breach at 30% (529s) with 13:21 the peak at 60%  (13:20 is healthy: a 1-minute gap)
-#   13:21, 13:22 breach, then 13:23 .. 13:27 healthy (a 5-minute gap: tolerated, still one episode)
-#   13:28 .. 13:30 breach                                          -> last confirmed minute 13:30
-#   => started_at 13:00, ended_at 13:31, peak_at 13:21 (0.60), baseline median 0.01.
-# Not episodes: 13:50 and 13:52 breach (2 of 5); 15:00 .. 15:09 at 100% errors but 10 requests a minute.
-# A second episode at 18:00 .. 18:04 (timeouts), more than 5 minutes after the first -> separate.
-DAY8 = 7 * 1440
-
-
-def _planted(i: int) -> tuple[int, int, int, int]:
-    """(requests, errors_5xx, errors_529, timeouts) for minute index i."""
-    m = i - DAY8
-    if m in (13 * 60, 13 * 60 + 2, 13 * 60 + 4):
-        return 100, 10, 0, 0
-    if 13 * 60 + 5 <= m <= 13 * 60 + 19:
-        return 100, 2, 28, 0
-    if m == 13 * 60 + 21:
-        return 100, 0, 60, 0
-    if m == 13 * 60 + 22 or 13 * 60 + 28 <= m <= 13 * 60 + 30:
-        return 100, 0, 20, 0
-    if m in (13 * 60 + 50, 13 * 60 + 52):
-        return 100, 50, 0, 0
-    if 15 * 60 <= m < 15 * 60 + 10:
-        return 10, 10, 0, 0
-    if 18 * 60 <= m < 18 * 60 + 5:
-        return 100, 0, 0, 40
-    return 100, 1, 0, 0
-
-
-@pytest.fixture(scope="module")
-def planted_sli() -> pl.DataFrame:
-    return minute_series(
-        "anthropic",
-        8 * 1440,
-        lambda i: _planted(i)[0],
-        errors_5xx=lambda i: _planted(i)[1],
-        errors_529=lambda i: _planted(i)[2],
-        timeouts=lambda i: _planted(i)[3],
+@pytest.mark.parametrize(("bad", "fires"), [(2, False), (3, True)])
+def test_no_alert_from_a_handful_of_requests(bad: int, fires: bool) -> None:
+    # One request every 8 minutes, target 0.995 (budget 0.5%); the last `bad` minutes add one failing
+    # request each. The last hour holds 8 + bad requests: burn(1h) = 2/10/0.005 = 40 or 3/11/0.005 = 54.5
+    # and burn(5m) = 200, all far above 14.4. But P(X >= 2 | 10, 0.5%) = 1.1e-3 is no evidence at 1e-4;
+    # P(X >= 3 | 11, 0.5%) = 2.0e-5 is, so only the second pages.
+    minutes = 3 * 60
+    sli = minute_series(
+        "google",
+        minutes,
+        lambda i: 1 if i % 8 == 0 or i >= minutes - bad else 0,
+        errors_5xx=lambda i: 1 if i >= minutes - bad else 0,
     )
-
-
-def test_telemetry_episode_with_planted_start_and_end(planted_sli: pl.DataFrame) -> None:
-    episodes = telemetry_episodes(planted_sli, {"anthropic": 0.05, "openai": 0.05})
-    assert episodes.schema == pl.Schema(TELEMETRY_EPISODES_SCHEMA)
-    assert episodes.height == 2
-    first, second = episodes.sort("started_at").iter_rows(named=True)
-    assert (first["source"], first["provider"], first["service"], first["country"]) == (
-        "telemetry",
-        "anthropic",
-        "api",
-        None,
-    )
-    assert first["started_at"] == at(8, 13, 0)
-    assert first["ended_at"] == at(8, 13, 31)
-    assert first["peak_at"] == at(8, 13, 21)
-    assert first["peak_value"] == pytest.approx(0.60)
-    assert first["baseline_value"] == pytest.approx(0.01)
-    assert first["duration_minutes"] == 31
-    # confirmed minutes: 3 + 15 + 2 + 3
-    assert first["breaching_minutes"] == 23
-    # errors over 13:00..13:30: 5xx = 3x10 + 15x2 + 8 healthy minutes (13:01, 13:03, 13:20, 13:23-27) x1
-    # = 68; 529 = 15x28 + 60 + 4x20 = 560
-    assert (first["errors_5xx"], first["errors_529"], first["timeouts"]) == (68, 560, 0)
-    assert first["requests"] == 31 * 100
-    assert first["share_529"] == pytest.approx(560 / 628)
-    assert first["share_5xx"] == pytest.approx(68 / 628)
-    assert first["dominant_error_class"] == "529"
-
-    assert (second["started_at"], second["ended_at"]) == (at(8, 18, 0), at(8, 18, 5))
-    assert second["dominant_error_class"] == "timeout" and second["share_timeouts"] == pytest.approx(1.0)
-
-
-def test_telemetry_gap_longer_than_tolerated_splits_and_no_history_gives_null_baseline() -> None:
-    # breaches at minutes 0-2 and 9-11: a 6-minute gap (3..8) is one more than tolerated -> two episodes.
-    sli = minute_series("openai", 12, 50, errors_5xx=lambda i: 25 if i <= 2 or i >= 9 else 0)
-    episodes = telemetry_episodes(sli, {"openai": 0.05})
-    assert episodes.select("started_at", "ended_at").rows() == [
-        (START, START + dt.timedelta(minutes=3)),
-        (START + dt.timedelta(minutes=9), START + dt.timedelta(minutes=12)),
-    ]
-    assert episodes["baseline_value"].to_list() == [None, 0.0]  # trailing minutes 0..8 for the second
-    merged = telemetry_episodes(sli, {"openai": 0.05}, max_gap_minutes=6)
-    assert merged.height == 1 and merged["breaching_minutes"][0] == 6
-
-
-def test_no_breach_gives_an_empty_frame_with_the_outage_columns() -> None:
-    episodes = telemetry_episodes(minute_series("google", 30, 100, errors_5xx=1), {"google": 0.05})
-    assert episodes.height == 0
-    assert episodes.columns[:9] == [
-        "source",
-        "provider",
-        "service",
-        "country",
-        "started_at",
-        "peak_at",
-        "ended_at",
-        "peak_value",
-        "baseline_value",
-    ]
-    assert dense_minutes(minute_series("google", 0, 100)).height == 0
+    alerts = compute_slo_alerts(compute_slo_burn(sli, {"google": 0.995})).filter(rule="1h/5m@14.4")
+    assert alerts.height == int(fires)
+    if fires:
+        tail = 1 - sum(math.comb(11, i) * 0.005**i * 0.995 ** (11 - i) for i in range(3))
+        assert tail == pytest.approx(2.0e-5, rel=0.01)
+        alert = alerts.row(0, named=True)
+        assert alert["p_value"] == pytest.approx(tail, rel=1e-6)
+        assert alert["confidence"] == pytest.approx(1 - tail)
+        assert alert["started_at"] == START + dt.timedelta(minutes=minutes - 1)

@@ -7,7 +7,7 @@ import polars as pl
 from assets.marts.episodes.crowd import crowd_baseline_table, crowd_episodes
 from assets.marts.episodes.crowd_params import CROWD_BASELINE_SCHEMA, LEVELS, SERIES, CrowdDetectionParams
 from assets.marts.episodes.outage import OUTAGE_EPISODE_SCHEMA, SOURCES, build_outage_episodes
-from assets.marts.episodes.telemetry import TELEMETRY_EPISODES_SCHEMA, telemetry_episodes
+from assets.marts.episodes.telemetry import DEFAULT_RULE, TELEMETRY_EPISODES_SCHEMA, telemetry_episodes
 from pipelines.core import tables
 from pipelines.core.minute_sli import providers_without, read_minute_sli, slo_settings
 from pipelines.core.quality import (
@@ -92,22 +92,26 @@ def crowd_baseline(context: dg.AssetExecutionContext, workspace: Workspace) -> d
     deps=[tables.MINUTE_SLI],
     group_name="marts",
     kinds={"duckdb", "polars"},
-    check_specs=[
-        dg.AssetCheckSpec(TELEMETRY_EPISODES_CHECK, asset=tables.TELEMETRY_EPISODES, blocking=True)
-    ],
+    check_specs=[dg.AssetCheckSpec(TELEMETRY_EPISODES_CHECK, asset=tables.TELEMETRY_EPISODES, blocking=True)],
 )
 def telemetry_episodes_asset(workspace: Workspace) -> dg.MaterializeResult:
     """Outages seen in our own API telemetry, in the columns of marts.outage_episodes (source='telemetry').
 
-    An episode: the provider's error ratio (5xx + 529 + timeouts over requests) above config
-    slo.error_ratio_threshold in >= 3 of 5 consecutive minutes having >= 20 requests; confirmed minutes
-    at most 5 minutes apart merge.
+    Decided on evidence, at any volume: each minute's evidence window pools the minutes before it until
+    it holds 20 (also 60 and 200) requests, at most 120 minutes; it fires when its error ratio (5xx + 529
+    + timeouts over requests) is above config slo.error_ratio_threshold AND binomially improbable under
+    the provider's baseline (P <= 1e-6). Fired windows close together (<= 5 min, or a gap with too few
+    requests to show recovery) form a span, trimmed to its likeliest segment (CUSUM); the episode is kept
+    when that segment passes the same two tests.
     - source 'telemetry'; provider; service 'api' (our requests hit the API); country null.
-    - started_at / ended_at: first confirmed minute / end of the last one (exclusive).
-    - peak_at / peak_value: minute and value of the highest error ratio in the episode.
-    - baseline_value: median minute error ratio of the 7 days before started_at.
-    - threshold, duration_minutes, breaching_minutes (confirmed minutes), requests and the error classes
-      in the episode; share_529 / share_5xx / share_timeouts of the provider's errors; dominant_error_class.
+    - started_at / ended_at: first minute of the segment / end of its last minute (exclusive).
+    - peak_at / peak_value: minute and error ratio of the episode's worst 20-request window.
+    - baseline_value: the provider's baseline error ratio tested against: max of the median daily ratio
+      of the 7 days before and the median hourly ratio of the 24 hours before (floor 0.001).
+    - threshold, duration_minutes, breaching_minutes (minutes whose evidence window fired), requests and
+      errors (the provider's failures) in the episode, p_value = P(that many errors | baseline),
+      confidence = 1 - p_value, false_alarm_level (1e-6); errors_5xx / errors_529 / timeouts /
+      errors_429; share_529 / share_5xx / share_timeouts of the provider's errors; dominant_error_class.
     """
     with workspace.warehouse() as con:
         minute_sli = read_minute_sli(con)
@@ -132,6 +136,8 @@ def telemetry_episodes_asset(workspace: Workspace) -> dg.MaterializeResult:
                     not_null("ended_at"),
                     between("peak_value", 0, 1),
                     between("duration_minutes", 1, None),
+                    between("confidence", 0, 1),
+                    between("p_value", 0, DEFAULT_RULE.false_alarm_level),
                 ],
             )
         ],
@@ -174,7 +180,8 @@ def outage_episodes(context: dg.AssetExecutionContext, workspace: Workspace) -> 
     for status), started_at, peak_at, ended_at (UTC; status: null while the incident is open),
     peak_value (crowd: reports in the peak bin; telemetry: peak error ratio; status: impact rank 1-4),
     baseline_value (crowd: expected reports at the peak; telemetry: its baseline), level (crowd:
-    Downdetector-like level), source_ref (status: the vendor incident id).
+    Downdetector-like level), source_ref (status: the vendor incident id), confidence (crowd and
+    telemetry: 1 - the episode's p-value; null for status).
     """
     with workspace.warehouse() as con:
         flagged = _read(con, tables.CROWD_BASELINE, context, "WHERE flagged")

@@ -87,14 +87,13 @@ def crowd_baseline_table(
     return scored.select([pl.col(c).cast(t) for c, t in CROWD_BASELINE_SCHEMA.items()])
 
 
-def crowd_episodes(
-    scored: pl.DataFrame, params: CrowdDetectionParams = DEFAULT_PARAMS
-) -> pl.DataFrame:
+def crowd_episodes(scored: pl.DataFrame, params: CrowdDetectionParams = DEFAULT_PARAMS) -> pl.DataFrame:
     """Merge flagged bins into episodes per (service, country); gaps up to `episode_gap_minutes` are bridged.
 
     Output columns (CROWD_EPISODE_SCHEMA): started_at = first flagged bin start, ended_at = last flagged
     bin end, peak_at / peak_value = the bin with most reports, baseline_value = its expected count,
-    excess_reports = sum of reports above expected over flagged bins, min_p_value.
+    excess_reports = sum of reports above expected over flagged bins, min_p_value (the strongest
+    evidence), confidence = 1 - min_p_value.
     """
     flagged = scored.filter(pl.col("flagged"))
     if flagged.height == 0:
@@ -122,6 +121,7 @@ def crowd_episodes(
             excess_reports=(pl.col("reports") - pl.col("expected")).clip(lower_bound=0).sum(),
             min_p_value=pl.col("p_value").min(),
         )
+        .with_columns(confidence=1.0 - pl.col("min_p_value"))
         .sort(*SERIES, "started_at")
     )
     return episodes.select([pl.col(c).cast(t) for c, t in CROWD_EPISODE_SCHEMA.items()])

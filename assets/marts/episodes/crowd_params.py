@@ -41,6 +41,7 @@ CROWD_EPISODE_SCHEMA = {
     "flagged_bins": pl.Int64,
     "excess_reports": pl.Float64,
     "min_p_value": pl.Float64,
+    "confidence": pl.Float64,
 }
 
 

@@ -68,9 +68,7 @@ def nbinom_tail(reports: np.ndarray, mean: np.ndarray, dispersion: np.ndarray) -
     return stats.nbinom.sf(reports - 1, size, prob)
 
 
-def score_bins(
-    expected_bins: pl.DataFrame, params: CrowdDetectionParams = DEFAULT_PARAMS
-) -> pl.DataFrame:
+def score_bins(expected_bins: pl.DataFrame, params: CrowdDetectionParams = DEFAULT_PARAMS) -> pl.DataFrame:
     """Add dispersion, p_value, anomalous, flagged (k-of-m persistence) and level to binned counts."""
     dispersion = estimate_dispersion(expected_bins, params)
     scored = expected_bins.join(dispersion, on=[*SERIES, "baseline_kind"], how="left").with_columns(

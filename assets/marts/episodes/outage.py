@@ -10,6 +10,9 @@ Three sources, each keeping its own claim (reconciliation compares them later):
   (else started_at), peak_value = impact rank (none or maintenance 1, minor 2, major 3, critical 4;
   null when the page gives no impact), service = first affected component, source_ref = incident id.
 
+confidence: 1 - the episode's p-value (crowd: 1 - its smallest bin p-value; telemetry: 1 - the binomial
+p-value of its errors against the provider's baseline); null for status episodes (the vendor's word).
+
 episode_id is a stable hash of source, provider, service, country, started_at (and source_ref, so two
 vendor incidents opened at the same second on the same component stay distinct).
 """
@@ -30,6 +33,7 @@ OUTAGE_EPISODE_SCHEMA = {
     **EPISODE_COLUMNS,
     "level": pl.String,
     "source_ref": pl.String,
+    "confidence": pl.Float64,
 }
 
 

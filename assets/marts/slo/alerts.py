@@ -6,6 +6,11 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipelines.core.frames import UTC_TS
+from pipelines.core.minute_sli import binomial_tail
+
+# An alert also needs evidence: the long window's bad requests must be improbable for a provider burning
+# exactly its budget, P(X >= bad | requests, error budget) <= this level (1 bad request in 8 is not 14x).
+SLO_FALSE_ALARM_LEVEL = 1e-4
 
 
 @dataclass(frozen=True)
@@ -42,23 +47,41 @@ SLO_ALERTS_SCHEMA = {
     "peak_burn_rate": pl.Float64,
     "minutes": pl.Int64,
     "ongoing": pl.Boolean,
+    "p_value": pl.Float64,
+    "confidence": pl.Float64,
 }
 
 
-def compute_slo_alerts(slo_burn: pl.DataFrame, rules: tuple[BurnRule, ...] = ALERT_RULES) -> pl.DataFrame:
+def compute_slo_alerts(
+    slo_burn: pl.DataFrame,
+    rules: tuple[BurnRule, ...] = ALERT_RULES,
+    false_alarm_level: float = SLO_FALSE_ALARM_LEVEL,
+) -> pl.DataFrame:
     """Alert episodes: runs of consecutive minutes in which a rule fires, one row per run.
 
+    A rule fires in a minute when both windows burn faster than its rate AND the long window's bad
+    requests are binomially improbable at the budget's own error ratio (p <= `false_alarm_level`).
     started_at = first firing minute, ended_at = end of the last firing minute (exclusive end, so
     ended_at - started_at = minutes), peak_burn_rate = highest long-window burn rate in the run,
-    ongoing = the run reaches the provider's last minute of data.
+    ongoing = the run reaches the provider's last minute of data, p_value = the strongest evidence
+    (smallest long-window p-value) in the run, confidence = 1 - p_value.
     """
     last_minute = slo_burn.group_by("provider").agg(_last=pl.col("minute").max())
     episodes = []
     for rule in rules:
         long_col, short_col = f"burn_rate_{rule.long_window}", f"burn_rate_{rule.short_window}"
+        candidates = slo_burn.filter(
+            (pl.col(long_col) > rule.burn_rate) & (pl.col(short_col) > rule.burn_rate)
+        )
+        evidence = binomial_tail(
+            candidates[f"bad_requests_{rule.long_window}"],
+            candidates[f"requests_{rule.long_window}"],
+            candidates["error_budget"],
+        )
         firing = (
-            slo_burn.select("provider", "minute", long_col, short_col)
-            .filter((pl.col(long_col) > rule.burn_rate) & (pl.col(short_col) > rule.burn_rate))
+            candidates.select("provider", "minute", long_col)
+            .with_columns(_p_value=pl.Series(evidence, dtype=pl.Float64))
+            .filter(pl.col("_p_value") <= false_alarm_level)
             .sort("provider", "minute")
             .with_columns(
                 _new=(pl.col("minute").diff().over("provider") != dt.timedelta(minutes=1)).fill_null(True)
@@ -72,6 +95,7 @@ def compute_slo_alerts(slo_burn: pl.DataFrame, rules: tuple[BurnRule, ...] = ALE
                 _last_firing=pl.col("minute").max(),
                 peak_burn_rate=pl.col(long_col).max(),
                 minutes=pl.len().cast(pl.Int64),
+                p_value=pl.col("_p_value").min(),
             )
             .with_columns(
                 rule=pl.lit(rule.name),
@@ -80,6 +104,7 @@ def compute_slo_alerts(slo_burn: pl.DataFrame, rules: tuple[BurnRule, ...] = ALE
                 short_window=pl.lit(rule.short_window),
                 burn_rate_threshold=pl.lit(float(rule.burn_rate)),
                 ended_at=pl.col("_last_firing") + dt.timedelta(minutes=1),
+                confidence=1.0 - pl.col("p_value"),
             )
             .join(last_minute, on="provider", how="left")
             .with_columns(ongoing=pl.col("_last_firing") == pl.col("_last"))

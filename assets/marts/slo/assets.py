@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from assets.marts.slo.alerts import ALERT_RULES, SLO_ALERTS_SCHEMA, compute_slo_alerts
+from assets.marts.slo.alerts import ALERT_RULES, SLO_ALERTS_SCHEMA, SLO_FALSE_ALARM_LEVEL, compute_slo_alerts
 from assets.marts.slo.budget import compute_slo_budget
 from assets.marts.slo.burn import BURN_RATE_COLUMNS, compute_slo_burn
 from pipelines.core import tables
@@ -39,6 +39,8 @@ def slo_burn(workspace: Workspace) -> dg.MaterializeResult:
     - budget_consumed_fraction_30d / budget_remaining_fraction_30d: the same as fractions of the budget.
     - burn_rate_5m ... burn_rate_3d: request-weighted error ratio over the window ending with this
       minute divided by the error budget (1 = on track to spend exactly the budget; null without traffic).
+    - requests_1h / bad_requests_1h ... requests_3d / bad_requests_3d: the counts behind the alerts' long
+      windows (the evidence an alert needs).
     """
     with workspace.warehouse() as con:
         minute_sli = read_minute_sli(con)
@@ -82,11 +84,14 @@ def slo_alerts(workspace: Workspace) -> dg.MaterializeResult:
     """When each provider would have paged or ticketed us: SRE-workbook multiwindow burn-rate alerts.
 
     Rules: page 1h/5m@14.4 and 6h/30m@6; ticket 1d/2h@3 and 3d/6h@1 (fire while BOTH windows' burn
-    rates exceed the factor). One row per episode of consecutive firing minutes.
+    rates exceed the factor) and the long window's bad requests are improbable for a provider burning
+    exactly its budget (binomial p <= 1e-4: a handful of requests never pages). One row per episode of
+    consecutive firing minutes.
     - provider, rule ("1h/5m@14.4"), severity (page|ticket), long_window, short_window, burn_rate_threshold.
     - started_at: first firing minute; ended_at: end of the last firing minute (exclusive).
     - peak_burn_rate: highest long-window burn rate during the episode.
     - minutes: firing minutes (= ended_at - started_at); ongoing: still firing at the end of the data.
+    - p_value: the smallest long-window p-value of the episode; confidence: 1 - p_value.
     """
     with workspace.warehouse() as con:
         burn = to_utc(read_table(con, tables.SLO_BURN))
@@ -112,6 +117,7 @@ def slo_alerts(workspace: Workspace) -> dg.MaterializeResult:
                     in_set("rule", {r.name for r in ALERT_RULES}),
                     between("minutes", 1, None),
                     between("peak_burn_rate", 0, None),
+                    between("p_value", 0, SLO_FALSE_ALARM_LEVEL),
                 ],
             )
         ],

@@ -10,6 +10,9 @@ from pipelines.core.minute_sli import dense_minutes, ratio
 BURN_WINDOWS = {"5m": 5, "30m": 30, "1h": 60, "2h": 120, "6h": 360, "1d": 1440, "3d": 4320}
 BUDGET_WINDOW_MINUTES = 30 * 1440  # the rolling 30-day error budget
 BURN_RATE_COLUMNS = [f"burn_rate_{label}" for label in BURN_WINDOWS]
+# The alerts' long windows also keep their counts: an alert needs evidence, not only a ratio.
+EVIDENCE_WINDOWS = ("1h", "6h", "1d", "3d")
+EVIDENCE_COLUMNS = [f"{kind}_{label}" for label in EVIDENCE_WINDOWS for kind in ("requests", "bad_requests")]
 
 
 def compute_slo_burn(minute_sli: pl.DataFrame, targets: Mapping[str, float]) -> pl.DataFrame:
@@ -72,4 +75,11 @@ def compute_slo_burn(minute_sli: pl.DataFrame, targets: Mapping[str, float]) -> 
         "budget_consumed_fraction_30d",
         "budget_remaining_fraction_30d",
         *BURN_RATE_COLUMNS,
+        *[
+            pl.col(f"_{'req' if kind == 'requests' else 'bad'}_{label}")
+            .cast(pl.Int64)
+            .alias(f"{kind}_{label}")
+            for label in EVIDENCE_WINDOWS
+            for kind in ("requests", "bad_requests")
+        ],
     )
