@@ -2,7 +2,9 @@
 
 Every figure is a `Range` of three scenario values (low <= base <= high), so each mart can carry a
 `scenario` dimension and every money column traces back to one key of this file. Errors name the file,
-the key and what was expected (through `pipelines.core.config.validate_model`).
+the key and what was expected (through `pipelines.core.config.validate_model`). A provider the data has
+but `providers` does not name is priced with the `defaults` block (the marts say so in
+`cost_terms_source`); without a `defaults` block such a provider is a configuration error.
 """
 
 from __future__ import annotations
@@ -117,6 +119,15 @@ class ProviderCost(_Strict):
     sla: Sla
 
 
+class Impact(_Strict):
+    """How observed evidence becomes impacted minutes (see assets/marts/downtime_cost/terms.py)."""
+
+    crowd_outage_share: FractionRange = Field(
+        default=FractionRange(low=0.25, base=0.5, high=1.0),
+        description="share of a capability's seats blocked while crowd reports show an outage",
+    )
+
+
 class Cooldown(_Strict):
     """LiteLLM router cooldown (see assets/marts/failover/policies.py for the semantics we replay)."""
 
@@ -157,6 +168,10 @@ class CostModel(_Strict):
     retry: Retry
     categories: dict[Category, CategoryCost]
     providers: dict[str, ProviderCost]
+    defaults: ProviderCost | None = Field(
+        default=None, description="cost terms of any provider the data has and `providers` does not name"
+    )
+    impact: Impact = Impact()
     failover: Failover
 
     @model_validator(mode="after")
@@ -170,24 +185,41 @@ class CostModel(_Strict):
             )
         for primary, fallback in self.failover.fallback.items():
             for role, key in (("primary", primary), ("fallback", fallback)):
-                if key not in self.providers:
+                if key not in self.providers and self.defaults is None:
                     raise ValueError(
                         f"failover.fallback: {role} provider {key!r} has no entry under providers "
-                        f"(known: {', '.join(sorted(self.providers))})"
+                        f"(known: {', '.join(sorted(self.providers))}) and there is no 'defaults' block"
                     )
         return self
 
     def check_covers(self, providers: Iterable[str], path: Path | str = "cost model") -> None:
-        """Raise ConfigError when a provider seen in the data has no cost entry (so no figure is silently 0)."""
+        """Raise ConfigError when a provider seen in the data has no cost entry and there is no `defaults`
+        block to price it with (so no figure is silently 0); with defaults, every provider is covered."""
+        if self.defaults is not None:
+            return
         missing = sorted({p for p in providers if p is not None} - set(self.providers))
         if missing:
             raise ConfigError(
                 f"{path}: key 'providers' has no entry for {', '.join(missing)} (the data has them); "
-                "add their prices, seats and SLA terms"
+                "add their prices, seats and SLA terms, or a 'defaults' block"
             )
 
+    def terms_source(self, provider: str) -> str:
+        """'provider' when `providers` names it, else 'default' (priced with the `defaults` block)."""
+        return "provider" if provider in self.providers else "default"
+
+    def terms(self, provider: str) -> ProviderCost:
+        """The provider's cost terms, else the `defaults` block; ConfigError when there is neither."""
+        if provider in self.providers:
+            return self.providers[provider]
+        if self.defaults is None:
+            raise ConfigError(
+                f"cost model: key 'providers' has no entry for {provider!r} and there is no 'defaults' block"
+            )
+        return self.defaults
+
     def seats(self, provider: str, category: str, scenario: str) -> float:
-        seat = self.providers[provider].seats.get(category)  # type: ignore[call-overload]
+        seat = self.terms(provider).seats.get(category)  # type: ignore[call-overload]
         return seat.get(scenario) if seat is not None else 0.0
 
 

@@ -131,21 +131,23 @@ def minute_sli() -> pl.DataFrame:
 
 
 def test_hand_computed_costs_base_scenario():
-    """Base scenario, by hand:
+    """Base scenario, by hand. Cost follows the observed impact: outage-equivalent minutes = window minutes
+    x the share of our requests that failed in it.
 
-    G1 anthropic, 120 min, capabilities consumer_app + coding_agent (console has no seats), 40 failed:
+    G1 anthropic, 120 min, capabilities consumer_app + coding_agent (console has no seats), 40 of our 150
+      requests failed (26.67 %) -> 32 outage minutes:
       value 40 x 0.10 = 4.00; retry tokens 40 x 2 x 1000 = 80,000 -> 80 x 0.01 = 0.80
-      consumer_app 100 seats x 50 x 0.2 x 2 h = 2,000.00; coding_agent 40 x 120 x 0.25 x 2 h = 2,400.00
-      total 4.00 + 0.80 + 4,400.00 = 4,404.80
-    G2 anthropic, 30 min, api, 6 failed: value 0.60; tokens 12,000 -> 0.12; api 10 x 100 x 0.5 x 0.5 h = 250.00
-      total 250.72
-    G3 openai, 60 min, api (telemetry only), 30 failed: value 3.00; tokens 60,000 -> 60 x 0.005 = 0.30;
-      api 5 x 100 x 0.5 x 1 h = 250.00; total 253.30
+      consumer_app 100 seats x 50 x 0.2 x 32/60 h = 533.33; coding_agent 40 x 120 x 0.25 x 32/60 h = 640.00
+      total 4.00 + 0.80 + 1,173.33 = 1,178.13
+    G2 anthropic, 30 min, api, 6 of 60 failed -> 3 outage minutes: value 0.60; tokens 12,000 -> 0.12;
+      api 10 x 100 x 0.5 x 3/60 h = 25.00; total 25.72
+    G3 openai, 60 min, api (telemetry only), 30 of 200 failed -> 9 outage minutes: value 3.00; tokens 60,000
+      -> 60 x 0.005 = 0.30; api 5 x 100 x 0.5 x 9/60 h = 37.50; total 40.80
     Months: anthropic 2026-03: 10,000 requests, 50 provider errors -> 99.5 % < 99.9 -> 10 % of 10,000 = 1,000.00
-      credit; total 4,404.80 + 250.72 = 4,655.52; net 3,655.52.
-      openai 2026-02: 1,000 requests, 40 errors -> 96.0 % < 99.0 -> 25 % of 20,000 = 5,000.00; total 253.30;
-      net -4,746.70. openai 2026-03: 1,000 requests, 1 error -> exactly 99.9 % (not below) -> no credit.
-    Providers: anthropic net 3,655.52; openai total 253.30, credits 5,000.00, net -4,746.70.
+      credit; total 1,178.13 + 25.72 = 1,203.85; net 203.85.
+      openai 2026-02: 1,000 requests, 40 errors -> 96.0 % < 99.0 -> 25 % of 20,000 = 5,000.00; total 40.80;
+      net -4,959.20. openai 2026-03: 1,000 requests, 1 error -> exactly 99.9 % (not below) -> no credit.
+    Providers: anthropic net 203.85; openai total 40.80, credits 5,000.00, net -4,959.20.
     """
     result = build_downtime_cost(reconciliation(), incidents(), minute_sli(), hand_model())
     assert result.schema == pl.Schema(DOWNTIME_COST_SCHEMA)
@@ -155,30 +157,39 @@ def test_hand_computed_costs_base_scenario():
 
     g1 = inc["g1"]
     assert g1["impacted_minutes"] == 120 and g1["capabilities"] == ["coding_agent", "console", "consumer_app"]
-    assert g1["failed_requests"] == 40
+    assert (g1["window_requests"], g1["failed_requests"]) == (150, 40)
+    assert g1["outage_equivalent_minutes"] == cents(32.0) and g1["impact_basis"] == "telemetry"
     assert g1["failed_request_value_usd"] == cents(4.00, abs=0.005)
     assert g1["retry_tokens"] == 80_000 and g1["retry_token_cost_usd"] == cents(0.80, abs=0.005)
     assert (
         g1["impacted_minutes_api"],
         g1["impacted_minutes_consumer_app"],
         g1["impacted_minutes_coding_agent"],
-    ) == (0, 120, 120)
-    assert g1["productivity_loss_consumer_app_usd"] == cents(2_000.00, abs=0.005)
-    assert g1["productivity_loss_coding_agent_usd"] == cents(2_400.00, abs=0.005)
-    assert g1["total_cost_usd"] == cents(4_404.80, abs=0.005)
+    ) == (0, cents(32.0), cents(32.0))
+    assert g1["productivity_loss_consumer_app_usd"] == cents(533.33, abs=0.005)
+    assert g1["productivity_loss_coding_agent_usd"] == cents(640.00, abs=0.005)
+    assert g1["total_cost_usd"] == cents(1_178.13, abs=0.005)
     assert g1["month"] == dt.date(2026, 3, 1)
     assert (g1["incident_id"], g1["incident_ids"]) == ("A1", ["A1"])
+    assert g1["cost_terms_source"] == "provider"
+    assert g1["assumptions"].startswith(
+        "26.7% of our 150 requests failed over 120 min = 32.0 full-outage min"
+    )
 
     g2 = inc["g2"]
-    assert (g2["impacted_minutes"], g2["failed_requests"]) == (30, 6)
-    assert g2["productivity_loss_api_usd"] == cents(250.00, abs=0.005)
-    assert g2["total_cost_usd"] == cents(250.72, abs=0.005)
+    assert (g2["impacted_minutes"], g2["failed_requests"], g2["outage_equivalent_minutes"]) == (
+        30,
+        6,
+        cents(3),
+    )
+    assert g2["productivity_loss_api_usd"] == cents(25.00, abs=0.005)
+    assert g2["total_cost_usd"] == cents(25.72, abs=0.005)
 
     g3 = inc["g3"]
     assert (g3["impacted_minutes"], g3["failed_requests"], g3["capabilities"]) == (60, 30, ["api"])
     assert g3["incident_id"] is None
     assert g3["retry_token_cost_usd"] == cents(0.30, abs=0.005)
-    assert g3["total_cost_usd"] == cents(253.30, abs=0.005)
+    assert g3["total_cost_usd"] == cents(40.80, abs=0.005)
 
     months = {
         (row["provider"], row["month"]): row
@@ -188,11 +199,12 @@ def test_hand_computed_costs_base_scenario():
     assert (a_mar["requests"], a_mar["provider_errors"]) == (10_000, 50)
     assert a_mar["availability_pct"] == cents(99.5)
     assert (a_mar["sla_credit_pct"], a_mar["sla_credit_usd"]) == (10, cents(1_000.00, abs=0.005))
-    assert a_mar["total_cost_usd"] == cents(4_655.52, abs=0.005)
-    assert a_mar["net_cost_usd"] == cents(3_655.52, abs=0.005)
+    assert a_mar["total_cost_usd"] == cents(1_203.85, abs=0.005)
+    assert a_mar["net_cost_usd"] == cents(203.85, abs=0.005)
+    assert (a_mar["incidents_priced"], a_mar["incidents_without_evidence"]) == (2, 0)
     o_feb = months[("openai", dt.date(2026, 2, 1))]
     assert (o_feb["availability_pct"], o_feb["sla_credit_pct"]) == (cents(96.0), 25)
-    assert o_feb["net_cost_usd"] == cents(-4_746.70, abs=0.005)
+    assert o_feb["net_cost_usd"] == cents(-4_959.20, abs=0.005)
     o_mar = months[("openai", dt.date(2026, 3, 1))]
     assert (
         o_mar["availability_pct"] == cents(99.9)
@@ -203,10 +215,10 @@ def test_hand_computed_costs_base_scenario():
     providers = {
         row["provider"]: row for row in base.filter(pl.col("level") == "provider").iter_rows(named=True)
     }
-    assert providers["anthropic"]["net_cost_usd"] == cents(3_655.52, abs=0.005)
-    assert providers["openai"]["total_cost_usd"] == cents(253.30, abs=0.005)
+    assert providers["anthropic"]["net_cost_usd"] == cents(203.85, abs=0.005)
+    assert providers["openai"]["total_cost_usd"] == cents(40.80, abs=0.005)
     assert providers["openai"]["sla_credit_usd"] == cents(5_000.00, abs=0.005)
-    assert providers["openai"]["net_cost_usd"] == cents(-4_746.70, abs=0.005)
+    assert providers["openai"]["net_cost_usd"] == cents(-4_959.20, abs=0.005)
     assert providers["openai"]["month"] is None
 
 

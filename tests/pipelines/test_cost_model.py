@@ -51,7 +51,21 @@ def _broken(tmp_path: Path, edit) -> Path:
         ),
         (lambda r: r["retry"].update(retries=3), "retry.retries", "not allowed"),
         (lambda r: r["providers"]["openai"].pop("sla"), "providers.openai.sla", "required"),
-        (lambda r: r["failover"]["fallback"].update(google="mistral"), "failover.fallback", "mistral"),
+        (
+            lambda r: (r.pop("defaults"), r["failover"]["fallback"].update(google="mistral")),
+            "failover.fallback",
+            "mistral",
+        ),
+        (
+            lambda r: r["defaults"]["seats"].update(pager={"low": 1, "base": 2, "high": 3}),
+            "defaults.seats",
+            "api",
+        ),
+        (
+            lambda r: r["impact"]["crowd_outage_share"].update(high=2),
+            "impact.crowd_outage_share",
+            "between 0 and 1",
+        ),
         (
             lambda r: r["providers"]["google"]["seats"].update(console={"low": 1, "base": 2, "high": 3}),
             "providers.google.seats.console",
@@ -89,7 +103,14 @@ def test_sla_credit_thresholds_pick_the_largest_tier_strictly_below():
     assert sla.credit_pct(None) == 0
 
 
-def test_check_covers_names_the_missing_provider():
+def test_check_covers_names_the_missing_provider_only_without_defaults(tmp_path):
     model = load_cost_model(TRACKED)
-    with pytest.raises(ConfigError, match="mistral"):
-        model.check_covers(["anthropic", "mistral"], "data/config/cost_model.yaml")
+    model.check_covers(["anthropic", "mistral"], "data/config/cost_model.yaml")  # defaults cover mistral
+    assert (model.terms_source("mistral"), model.terms_source("openai")) == ("default", "provider")
+    assert model.terms("mistral") == model.defaults
+    assert model.seats("mistral", "api", "base") == 10 and model.seats("mistral", "consumer_app", "base") == 0
+    strict = load_cost_model(_broken(tmp_path, lambda r: r.pop("defaults")))
+    with pytest.raises(ConfigError, match="mistral.*'defaults' block"):
+        strict.check_covers(["anthropic", "mistral"], "data/config/cost_model.yaml")
+    with pytest.raises(ConfigError, match="'mistral' and there is no 'defaults' block"):
+        strict.terms("mistral")

@@ -57,10 +57,12 @@ def migration_correlation(context: dg.AssetExecutionContext, workspace: Workspac
 
     Columns: provider; signal (traffic_growth, new_clients, rank_improvement, crowd_share); error_series
     (error_5xx_ratio, error_529_ratio, error_429_ratio, timeout_ratio); lag_hours / pearson_r_by_lag /
-    spearman_rho_by_lag (the profile at lags -72..+72 h, lag > 0 = errors follow the signal);
-    best_lag_hours (largest |r|); pearson_r and spearman_rho at that lag; pairs (hours used); r_ci_low /
-    r_ci_high (95 % moving-block bootstrap CI); p_value (moving-block surrogate test of max |r| over
-    all lags); significant (p < 0.05); n_permutations, n_bootstrap; sentence (the finding in words).
+    spearman_rho_by_lag (the profile at lags -72..+72 h, lag > 0 = errors follow the signal; Pearson
+    weights each hour's error ratio by its requests, capped at the median hour, so thin hours do not
+    drown the signal at low traffic); best_lag_hours (largest |r|); pearson_r and spearman_rho at that
+    lag; pairs (hours used); r_ci_low / r_ci_high (95 % moving-block bootstrap CI); p_value
+    (moving-block surrogate test of max |r| over all lags, (1 + hits) / (1 + surrogates)); significant
+    (p < 0.05); n_permutations, n_bootstrap; sentence (the finding in words).
     """
     params = CorrelationParams()
     with workspace.warehouse() as con:

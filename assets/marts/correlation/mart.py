@@ -2,7 +2,11 @@
 
 For each provider and every pair (migration signal x error series, see series.py), hourly:
 - Pearson r and Spearman rho at every lag -72..+72 h. Lag L pairs signal(t) with error(t + L): L > 0
-  means the errors FOLLOW the signal (lagged.py).
+  means the errors FOLLOW the signal (lagged.py). Pearson weights each pair by the requests behind the
+  error ratio of its hour, capped at the provider's median hourly requests (ratio_weights): a 1-of-3
+  ratio does not count as much as a 30-of-1,000 one, and no busy hour counts more than a typical one
+  (so one surge cannot carry the whole correlation). With it the planted 6 h lag is found, significant,
+  at 0.1x of the scenario's traffic (~20 requests an hour); unweighted it was not.
 - best_lag_hours = lag with the largest |Pearson r|.
 - p_value and r_ci_low / r_ci_high: moving-block surrogate test and bootstrap interval (significance.py).
 - sentence: "529 ratio rose 6 h after traffic growth, r = 0.71, 95% CI 0.55-0.82, p = 0.01".
@@ -77,9 +81,23 @@ def describe(
     return f"{error_label} {moved} {when} {signal_label}, r = {r:.2f}, 95% CI {ci}, p = {p_text}"
 
 
-def correlate_pair(x: np.ndarray, y: np.ndarray, params: CorrelationParams, rng: np.random.Generator) -> dict:
-    """Every figure of one (signal, error series) pair: lag profile, best lag, CI and p."""
-    profile = lagged_correlation(x, y, params.max_lag_hours, params.min_pairs)
+def ratio_weights(requests: np.ndarray) -> np.ndarray:
+    """Weight of each hour's error ratio: its requests, capped at the median of the hours with requests."""
+    requests = np.nan_to_num(np.asarray(requests, dtype=np.float64))
+    busy = requests[requests > 0]
+    return np.minimum(requests, np.median(busy)) if busy.size else requests
+
+
+def correlate_pair(
+    x: np.ndarray,
+    y: np.ndarray,
+    params: CorrelationParams,
+    rng: np.random.Generator,
+    y_weights: np.ndarray | None = None,
+) -> dict:
+    """Every figure of one (signal, error series) pair: lag profile, best lag, CI and p (pairs weighted by
+    `y_weights`, the requests behind each error ratio, when given)."""
+    profile = lagged_correlation(x, y, params.max_lag_hours, params.min_pairs, y_weights)
     pearson = profile["pearson"]
     result = {
         "lag_hours": profile["lags"].tolist(),
@@ -98,8 +116,8 @@ def correlate_pair(x: np.ndarray, y: np.ndarray, params: CorrelationParams, rng:
     best = int(np.nanargmax(np.abs(pearson)))
     lag = int(profile["lags"][best])
     observed = float(abs(pearson[best]))
-    p, _ = block_bootstrap_pvalue(x, y, observed, params, rng)
-    low, high = block_bootstrap_ci(x, y, lag, params, rng)
+    p, _ = block_bootstrap_pvalue(x, y, observed, params, rng, y_weights)
+    low, high = block_bootstrap_ci(x, y, lag, params, rng, y_weights)
     result.update(
         best_lag_hours=lag,
         pearson_r=float(pearson[best]),
@@ -115,20 +133,21 @@ def correlate_pair(x: np.ndarray, y: np.ndarray, params: CorrelationParams, rng:
 def _provider_rows(provider: str, series: pl.DataFrame, params: CorrelationParams) -> list[dict]:
     """The 16 (signal x error series) rows of one provider from its complete hourly series."""
     rows = []
+    weights = ratio_weights(series["requests"].cast(pl.Float64).fill_null(0.0).to_numpy())
     for signal, signal_label in SIGNALS.items():
         x = series[signal].cast(pl.Float64).fill_null(np.nan).to_numpy()
         for error, (_, error_label) in ERROR_SERIES.items():
             y = series[error].cast(pl.Float64).fill_null(np.nan).to_numpy()
             # one generator per pair, keyed by its names, so a row does not depend on the others
             rng = np.random.default_rng([params.seed, *(ord(c) for c in f"{provider}|{signal}|{error}")])
-            stats_ = correlate_pair(x, y, params, rng)
+            stats_ = correlate_pair(x, y, params, rng, weights)
             rows.append(
                 {
                     "provider": provider,
                     "signal": signal,
                     "error_series": error,
                     **stats_,
-                    "significant": bool(np.isfinite(stats_["p_value"]) and stats_["p_value"] < 0.05),
+                    "significant": bool(np.isfinite(stats_["p_value"]) and stats_["p_value"] < params.level),
                     "n_permutations": params.n_permutations,
                     "n_bootstrap": params.n_bootstrap,
                     "sentence": describe(

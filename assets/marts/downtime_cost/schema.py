@@ -6,6 +6,8 @@ from pipelines.core.cost_model import CATEGORIES
 from pipelines.core.frames import UTC_TS
 
 LEVELS = ("incident", "month", "provider")
+IMPACT_BASES = ("telemetry", "crowd", "no_evidence")
+TERMS_SOURCES = ("provider", "default")
 
 DOWNTIME_COST_SCHEMA = {
     "level": pl.String,
@@ -20,7 +22,20 @@ DOWNTIME_COST_SCHEMA = {
     "window_end": UTC_TS,
     "impacted_minutes": pl.Float64,
     "capabilities": pl.List(pl.String),
+    "window_requests": pl.Int64,
     "failed_requests": pl.Int64,
+    "observed_error_ratio": pl.Float64,
+    "crowd_minutes": pl.Float64,
+    "crowd_outage_share": pl.Float64,
+    "telemetry_outage_minutes": pl.Float64,
+    "crowd_outage_minutes": pl.Float64,
+    "outage_equivalent_minutes": pl.Float64,
+    "impact_basis": pl.String,
+    "incidents_priced": pl.Int64,
+    "incidents_without_evidence": pl.Int64,
+    "value_per_failed_request_usd": pl.Float64,
+    "cost_terms_source": pl.String,
+    "assumptions": pl.String,
     "failed_request_value_usd": pl.Float64,
     "retry_tokens": pl.Float64,
     "retry_token_cost_usd": pl.Float64,
@@ -40,6 +55,9 @@ DOWNTIME_COST_SCHEMA = {
 # the incident terms that month and provider rows add up
 SUMMED = [
     "impacted_minutes",
+    "outage_equivalent_minutes",
+    "incidents_priced",
+    "incidents_without_evidence",
     "failed_requests",
     "failed_request_value_usd",
     "retry_tokens",
@@ -62,6 +80,7 @@ WINDOW_SCHEMA = {
         "window_start",
         "window_end",
         "impacted_minutes",
+        "crowd_minutes",
         "capabilities",
     )
 }

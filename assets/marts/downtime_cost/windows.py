@@ -2,11 +2,14 @@
 
 Per incident group (level 'incident'; group_id, plus incident_ids = the group's vendor incidents and
 incident_id = the first of them, null for a group no vendor incident covers):
-- window_start = triangulated_start; window_end = the later of vendor_resolved_at and
-  telemetry_recovered_at (else the group's ended_at when the mart has it, else window_start).
-  impacted_minutes = window_end - window_start.
-- failed_requests = provider errors (errors_5xx + errors_529 + timeouts; our own 429/4xx excluded) in the
-  SLI minutes that start inside [window_start, window_end).
+- window_start = triangulated_start; window_end = the latest of vendor_resolved_at,
+  telemetry_recovered_at and crowd_recovered_at (else the group's ended_at when the mart has it, else
+  window_start). impacted_minutes = window_end - window_start (the incident's span).
+- crowd_minutes = the part of the window in which crowd reports showed the outage (crowd_started_at to
+  crowd_recovered_at, else to window_end); 0 when no crowd episode belongs to the group.
+- window_requests = our requests in the SLI minutes that start inside [window_start, window_end);
+  failed_requests = provider errors (errors_5xx + errors_529 + timeouts; our own 429/4xx excluded) in
+  them, null when we sent no request in the window (no telemetry evidence, not zero failures).
 - capabilities = union of the capabilities of the group's vendor incidents (marts.incidents); a group
   no vendor incident covers gets 'api' when our telemetry saw it (telemetry_recovered_at set) and
   'consumer_app' when crowd reports did (when the reconciliation lists its sources).
@@ -16,7 +19,7 @@ Per provider and UTC month: our requests and provider errors (the month's availa
 import numpy as np
 import polars as pl
 
-from pipelines.core.frames import to_utc
+from pipelines.core.frames import UTC_TS, to_utc
 from pipelines.core.minute_sli import PROVIDER_ERROR_COLUMNS
 
 
@@ -62,10 +65,18 @@ def _with_capabilities(windows: pl.DataFrame, incidents: pl.DataFrame) -> pl.Dat
     )
 
 
+def _time_column(frame: pl.DataFrame, name: str) -> pl.Expr:
+    return pl.col(name) if name in frame.columns else pl.lit(None, UTC_TS)
+
+
 def incident_windows(reconciliation: pl.DataFrame, incidents: pl.DataFrame) -> pl.DataFrame:
-    """One row per group: provider, window, impacted minutes and the capabilities it hit."""
+    """One row per group: provider, window, impacted and crowd minutes and the capabilities it hit."""
     recon = to_utc(reconciliation)
-    end = pl.max_horizontal("vendor_resolved_at", "telemetry_recovered_at")
+    recon = recon.with_columns(
+        crowd_started_at=_time_column(recon, "crowd_started_at"),
+        crowd_recovered_at=_time_column(recon, "crowd_recovered_at"),
+    )
+    end = pl.max_horizontal("vendor_resolved_at", "telemetry_recovered_at", "crowd_recovered_at")
     if "ended_at" in recon.columns:
         end = pl.coalesce(end, pl.col("ended_at"))
     windows = recon.select(
@@ -79,10 +90,22 @@ def incident_windows(reconciliation: pl.DataFrame, incidents: pl.DataFrame) -> p
         _list_column(recon, "vendor_incident_ids", "incident_ids").alias("incident_ids"),
         _list_column(recon, "sources").alias("sources"),
         pl.col("telemetry_recovered_at").is_not_null().alias("telemetry_saw_it"),
+        "crowd_started_at",
+        "crowd_recovered_at",
     ).filter(pl.col("window_start").is_not_null())
     windows = windows.with_columns(
         window_end=pl.max_horizontal("window_start", "window_end"),
-    ).with_columns(impacted_minutes=(pl.col("window_end") - pl.col("window_start")).dt.total_seconds() / 60.0)
+    ).with_columns(
+        impacted_minutes=_minutes(pl.col("window_start"), pl.col("window_end")),
+        crowd_minutes=pl.when(pl.col("crowd_started_at").is_not_null())
+        .then(
+            _minutes(
+                pl.max_horizontal("crowd_started_at", "window_start"),
+                pl.min_horizontal(pl.coalesce("crowd_recovered_at", "window_end"), "window_end"),
+            ).clip(lower_bound=0.0)
+        )
+        .otherwise(0.0),
+    )
     return _with_capabilities(windows, incidents).select(
         "group_id",
         "provider",
@@ -92,12 +115,18 @@ def incident_windows(reconciliation: pl.DataFrame, incidents: pl.DataFrame) -> p
         "window_start",
         "window_end",
         "impacted_minutes",
+        "crowd_minutes",
         "capabilities",
     )
 
 
+def _minutes(start: pl.Expr, end: pl.Expr) -> pl.Expr:
+    return (end - start).dt.total_seconds() / 60.0
+
+
 def failed_requests_in_windows(windows: pl.DataFrame, minute_sli: pl.DataFrame) -> pl.DataFrame:
-    """Provider errors in SLI minutes starting inside each [window_start, window_end): cumulative sums."""
+    """Our requests and provider errors in SLI minutes starting inside each [window_start, window_end)
+    (cumulative sums); failed_requests is null where the window holds no request of ours."""
     out = []
     sli = (
         to_utc(minute_sli).with_columns(provider_errors=pl.sum_horizontal(*PROVIDER_ERROR_COLUMNS))
@@ -105,18 +134,26 @@ def failed_requests_in_windows(windows: pl.DataFrame, minute_sli: pl.DataFrame) 
         else None
     )
     for (provider,), part in windows.group_by("provider", maintain_order=True):
-        counts = np.zeros(part.height, dtype=np.int64)
+        requests = np.zeros(part.height, dtype=np.int64)
+        failed = np.zeros(part.height, dtype=np.int64)
         if sli is not None:
             minutes = sli.filter(pl.col("provider") == provider).sort("minute")
             if minutes.height:
                 t = minutes["minute"].dt.epoch("us").to_numpy()
-                cum = np.concatenate([[0], np.cumsum(minutes["provider_errors"].to_numpy())])
                 lo = np.searchsorted(t, part["window_start"].dt.epoch("us").to_numpy(), side="left")
                 hi = np.searchsorted(t, part["window_end"].dt.epoch("us").to_numpy(), side="left")
-                counts = cum[hi] - cum[lo]
-        out.append(pl.DataFrame({"group_id": part["group_id"], "failed_requests": counts}))
+                for column, counts in (("requests", requests), ("provider_errors", failed)):
+                    cum = np.concatenate([[0], np.cumsum(minutes[column].to_numpy())])
+                    counts[:] = cum[hi] - cum[lo]
+        out.append(
+            pl.DataFrame(
+                {"group_id": part["group_id"], "window_requests": requests, "failed_requests": failed}
+            ).with_columns(failed_requests=pl.when(pl.col("window_requests") > 0).then("failed_requests"))
+        )
     if not out:
-        return pl.DataFrame(schema={"group_id": pl.String, "failed_requests": pl.Int64})
+        return pl.DataFrame(
+            schema={"group_id": pl.String, "window_requests": pl.Int64, "failed_requests": pl.Int64}
+        )
     return pl.concat(out)
 
 

@@ -23,6 +23,7 @@ def failover_expectations() -> list:
         has_columns(*FAILOVER_SCHEMA),
         not_null("provider"),
         in_set("policy", POLICIES),
+        in_set("cost_terms_source", ("provider", "default")),
         unique_together("policy", "provider"),
         between("requests", 0, None),
         between("failed_requests", 0, None),
@@ -44,11 +45,14 @@ def failover_simulation(context: dg.AssetExecutionContext, workspace: Workspace)
 
     Columns: policy (none | cooldown | avoid_recent_outage), provider (primary), fallback_provider,
     minutes / requests (primary's traffic), rerouted_minutes / rerouted_requests, failed_requests (expected
-    failures under the policy), saved_requests (vs 'none'), downtime_cost_avoided_usd[_low|_high] (saved x
-    value of a failed request), extra_cost_usd[_low|_high] (rerouted x price difference per request),
+    provider errors - 5xx, 529, timeouts - under the policy; under 'none' the same count as
+    marts.downtime_cost's provider_errors), saved_requests (vs 'none'), downtime_cost_avoided_usd[_low|_high]
+    (saved x value of a failed request, as downtime_cost prices it), extra_cost_usd[_low|_high] (rerouted x
+    price difference per request),
     extra_latency_ms (mean fallback p50 - primary p50 over rerouted requests), correlated_failure_minutes /
     correlated_failed_requests (both vendors above the threshold in the same minute),
-    fallback_minutes_without_data (rerouted minutes in which we had no fallback traffic to measure).
+    fallback_minutes_without_data (rerouted minutes in which we had no fallback traffic to measure),
+    cost_terms_source (default when a side is priced with the cost model's `defaults` block).
     Policy semantics: assets/marts/failover/policies.py and replay.py.
     """
     settings = workspace.settings

@@ -4,9 +4,11 @@ Our own traffic (marts.provider_minute_sli, per provider and minute) is replayed
 (none, cooldown, avoid_recent_outage: policies.py); the fallback of each primary comes from the cost
 model (`failover.fallback`: anthropic <-> openai, google -> openai by default).
 
-A request FAILS when its status was 5xx, 529, a timeout, or 429 (our quota at that provider: LiteLLM
-cools a deployment down on 429, and a fallback can serve it); other 4xx are our own bugs and follow the
-request anywhere, so they are not counted. fail_ratio = failed / requests in the minute.
+A request FAILS when the provider failed it: 5xx, 529 or a timeout (PROVIDER_ERROR_COLUMNS), the same
+failed requests marts.downtime_cost prices, so failed_requests under 'none' equals that mart's
+provider_errors and a saved request is worth the same value_per_failed_request_usd. 429 (our quota) and
+other 4xx are ours and are not counted; a 429 still triggers the cooldown (LiteLLM cools a deployment
+down on 429). fail_ratio = failed / requests in the minute.
 Under 'none' every request goes to its primary; failed = the primary's failed requests.
 A rerouted request fails at the fallback's fail_ratio in that minute (an expected count, so fractional);
 a minute in which the fallback served none of our own traffic uses the fallback's overall fail_ratio
@@ -15,7 +17,9 @@ a minute in which the fallback served none of our own traffic uses the fallback'
 Output, per policy and primary provider: requests, rerouted_requests / rerouted_minutes, failed_requests,
 saved_requests = failed under 'none' - failed under the policy (negative = the fallback did worse),
 downtime_cost_avoided_usd = saved x failed_request_value_usd[request_category] (base; _low/_high too),
-extra_cost_usd = rerouted x (fallback price_per_request - primary price_per_request) (base; _low/_high),
+extra_cost_usd = rerouted x (fallback price_per_request - primary price_per_request) (base; _low/_high;
+prices from the cost model, or its `defaults` block: cost_terms_source says 'default' when either side
+used them),
 extra_latency_ms = request-weighted mean over rerouted minutes of (fallback p50 - primary p50), and
 correlated_failure_minutes: minutes in which primary AND fallback both had a provider error ratio above
 `correlated_error_ratio_threshold`, with correlated_failed_requests (the primary's failures in them):
@@ -28,6 +32,7 @@ import polars as pl
 from assets.marts.failover.policies import POLICIES, avoidance_mask, cooldown_mask
 from pipelines.core.cost_model import CostModel
 from pipelines.core.frames import to_utc
+from pipelines.core.minute_sli import PROVIDER_ERROR_COLUMNS
 
 FAILOVER_SCHEMA = {
     "policy": pl.String,
@@ -49,21 +54,16 @@ FAILOVER_SCHEMA = {
     "correlated_failure_minutes": pl.Int64,
     "correlated_failed_requests": pl.Int64,
     "fallback_minutes_without_data": pl.Int64,
+    "cost_terms_source": pl.String,
 }
 
 
 def _prepare(minute_sli: pl.DataFrame) -> pl.DataFrame:
     return (
         to_utc(minute_sli)
-        .with_columns(
-            failed=(
-                pl.col("errors_5xx") + pl.col("errors_529") + pl.col("timeouts") + pl.col("errors_429")
-            ).cast(pl.Int64),
-            provider_errors=(pl.col("errors_5xx") + pl.col("errors_529") + pl.col("timeouts")).cast(pl.Int64),
-        )
+        .with_columns(failed=pl.sum_horizontal(*PROVIDER_ERROR_COLUMNS).cast(pl.Int64))
         .with_columns(
             fail_ratio=pl.col("failed") / pl.col("requests"),
-            error_ratio=pl.col("provider_errors") / pl.col("requests"),
             t=pl.col("minute").dt.epoch("us"),
         )
     )
@@ -79,7 +79,6 @@ def _primary_minutes(sli: pl.DataFrame, primary: str, fallback: str) -> dict[str
         other.select(
             "minute",
             pl.col("fail_ratio").alias("fb_fail_ratio"),
-            pl.col("error_ratio").alias("fb_error_ratio"),
             pl.col("latency_p50_ms").alias("fb_p50"),
         ),
         on="minute",
@@ -94,8 +93,8 @@ def _primary_minutes(sli: pl.DataFrame, primary: str, fallback: str) -> dict[str
         "fb_fail": joined["fb_fail_ratio"].fill_null(overall_fail).to_numpy(),
         "fb_p50": joined["fb_p50"].fill_null(overall_p50).to_numpy().astype(np.float64),
         "p50": joined["latency_p50_ms"].to_numpy().astype(np.float64),
-        "err": joined["error_ratio"].to_numpy(),
-        "fb_err": joined["fb_error_ratio"].to_numpy().astype(np.float64),
+        "err": joined["fail_ratio"].to_numpy(),
+        "fb_err": joined["fb_fail_ratio"].to_numpy().astype(np.float64),
     }
 
 
@@ -133,10 +132,11 @@ def _primary_rows(primary: str, fallback: str, m: dict[str, np.ndarray], model: 
     thr = model.failover.correlated_error_ratio_threshold
     correlated = (m["err"] > thr) & (m["fb_err"] > thr)  # NaN (no fallback traffic) compares False
     price = {
-        s: model.providers[fallback].price_per_request_usd.get(s)
-        - model.providers[primary].price_per_request_usd.get(s)
+        s: model.terms(fallback).price_per_request_usd.get(s)
+        - model.terms(primary).price_per_request_usd.get(s)
         for s in ("low", "base", "high")
     }
+    sources = {model.terms_source(primary), model.terms_source(fallback)}
     masks = _policy_masks(m, model)
     failed_none = float(failed.sum())
     rows = []
@@ -170,6 +170,7 @@ def _primary_rows(primary: str, fallback: str, m: dict[str, np.ndarray], model: 
                 "correlated_failure_minutes": int(correlated.sum()),
                 "correlated_failed_requests": int(failed[correlated].sum()),
                 "fallback_minutes_without_data": int((moved & m["missing"]).sum()),
+                "cost_terms_source": "default" if "default" in sources else "provider",
             }
         )
     return rows
