@@ -12,7 +12,7 @@ from assets.reports.marts_data import first_column
 
 SCENARIOS = ("low", "base", "high")
 _TOTAL_CANDIDATES = ("total_cost", "total", "total_usd", "cost_total", "total_cost_usd", "cost_usd", "cost")
-_KEY_CANDIDATES = ("provider", "incident_id", "month", "period", "scenario", "grain", "level")
+_KEY_CANDIDATES = ("provider", "incident_id", "group_id", "month", "period", "scenario", "grain", "level")
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,12 @@ def is_incident_cost(item: CostRow) -> bool:
     if level is not None:
         return "incident" in str(level).lower()
     return item.incident_id is not None
+
+
+def is_provider_cost(item: CostRow) -> bool:
+    """A provider's total over the window (marts.downtime_cost level 'provider')."""
+    level = item.row.get("grain") or item.row.get("level")
+    return level is not None and "provider" in str(level).lower()
 
 
 def is_month_cost(item: CostRow) -> bool:

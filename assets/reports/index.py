@@ -1,4 +1,5 @@
-"""reports/index.html: the front page: analysed period, data freshness, quarantine, headline KPIs, links."""
+"""reports/index.html: the front page: per provider tiles over the analysed window, incidents, links, a
+calendar of the daily digests, data freshness and quarantine."""
 
 import datetime as dt
 import re
@@ -9,10 +10,14 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from assets.reports.calendar import calendar_strip, marked_days
 from assets.reports.charts.overview import incidents_strip
+from assets.reports.charts.palette import ProviderColors
 from assets.reports.costs import cost_rows
+from assets.reports.facts import ProviderFacts, provider_facts
 from assets.reports.figures import Figures
-from assets.reports.formats import fmt_count, fmt_days, fmt_hours, fmt_pct, fmt_share, fmt_ts, format_ts
+from assets.reports.formats import fmt_count, fmt_days, fmt_hours, fmt_pct, fmt_share, format_ts
+from assets.reports.headline import provider_tiles
 from assets.reports.marts_data import (
     COMPONENT_PROVIDER,
     PERIOD_ALL,
@@ -24,6 +29,7 @@ from assets.reports.marts_data import (
 )
 from assets.reports.page import Page
 from assets.reports.retrospective.subjects import Subject, select_subjects
+from assets.reports.scope import Scope, workspace_scope
 from pipelines.core import tables
 from pipelines.core.resources import Workspace
 from pipelines.core.settings import safe_path
@@ -76,8 +82,11 @@ def freshness(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return out
 
 
-def _headline(figures: Figures, overall: pl.DataFrame, budget: pl.DataFrame | None, name) -> dict:
-    """Per provider: incidents, uptime, MTTR, MTBF, and availability and budget use of our requests."""
+def _headline(
+    figures: Figures, overall: pl.DataFrame, budget: pl.DataFrame | None, name, unseen: set[str]
+) -> dict:
+    """Per provider: incidents, uptime, MTTR, MTBF, and availability and budget use of our requests;
+    `unseen` providers have no status-page evidence, so their status-page columns say "no data"."""
     cols = [c for c in HEADLINE_COLUMNS if c[0] in overall.columns]
     windows = {}
     if has(budget, "provider", "period"):
@@ -85,7 +94,10 @@ def _headline(figures: Figures, overall: pl.DataFrame, budget: pl.DataFrame | No
     rows = []
     for r in overall.sort("provider").to_dicts():
         row = {"provider": name(r["provider"])}
-        row.update({c: figures.quote(tables.COMPONENT_RELIABILITY, r, c, REL_KEY, f) for c, _, f in cols})
+        if r["provider"] in unseen:
+            row.update({c: "no data" for c, _, _ in cols})
+        else:
+            row.update({c: figures.quote(tables.COMPONENT_RELIABILITY, r, c, REL_KEY, f) for c, _, f in cols})
         w = windows.get(r["provider"])
         if w is not None:
             for c, f in BUDGET_COLUMNS:
@@ -110,6 +122,9 @@ def build_page(
     retro_links: list[tuple[str, str]],
     day_pages: list[str],
     display: dict[str, str],
+    facts: list[ProviderFacts] = (),
+    scope: Scope | None = None,
+    marked: tuple[set, set] = (set(), set()),
 ) -> tuple[Page, Figures]:
     figures = Figures()
     page = Page(
@@ -122,37 +137,47 @@ def build_page(
             ("#retrospectives", "Retrospectives"),
             ("#daily", "Daily digests"),
         ],
+        scope=scope,
+        colors=ProviderColors(list(display.values())),
     )
+
+    def name(provider):
+        return display.get(provider, provider)
+
+    tiles = provider_tiles(figures, list(facts), name)
     overall = None
     if has(reliability, "provider", "component", "period"):
         overall = reliability.filter(
             (pl.col("component") == COMPONENT_PROVIDER) & (pl.col("period") == PERIOD_ALL)
         )
-    period = None
-    if overall is not None and overall.height and has(overall, "period_start", "period_end"):
-        first = overall.sort("provider").to_dicts()[0]
-        period = {
-            column.removeprefix("period_"): figures.quote(
-                tables.COMPONENT_RELIABILITY, first, column, REL_KEY, fmt_ts
-            )
-            for column in ("period_start", "period_end")
-        }
     headline = None
     if overall is not None and overall.height:
-        headline = _headline(figures, overall, budget, lambda p: display.get(p, p))
+        unseen = {f.provider for f in facts if not f.has_status}
+        headline = _headline(figures, overall, budget, name, unseen)
     chart = None
     if has(incidents, "provider", "started_at", "resolved_at", "title", "impact", "incident_id"):
-        chart = page.chart(
-            "incidents",
-            incidents_strip(incidents.with_columns(pl.col("provider").replace(display))),
-            caption="One bar per status-page incident, from start to resolution, coloured by vendor impact.",
+        shown = (
+            incidents
+            if scope is None
+            else incidents.filter(
+                (pl.col("started_at") >= scope.window.start_ts) & (pl.col("started_at") < scope.window.end_ts)
+            )
         )
+        if shown.height:
+            chart = page.chart(
+                "incidents",
+                incidents_strip(shown.with_columns(pl.col("provider").replace(display)), scope),
+                caption="One bar per status-page incident in the analysed window, from start to resolution, "
+                "coloured by the vendor's stated impact.",
+            )
+    days = [dt.date.fromisoformat(d.removesuffix(".html")) for d in day_pages]
     page.content.update(
-        period=period,
+        tiles=tiles,
+        no_evidence=bool(facts) and not any(f.has_traffic or f.has_status for f in facts),
         headline=headline,
         incidents_chart=chart,
         retro_links=retro_links,
-        day_links=[(f"daily/{d}", d.removesuffix(".html")) for d in sorted(day_pages, reverse=True)],
+        calendar=calendar_strip(days, marked[0], lambda d: f"daily/{d.isoformat()}.html", minor=marked[1]),
         freshness=[
             {
                 **r,
@@ -189,10 +214,13 @@ def retrospective_links(
     key=["reports", "index"], deps=INDEX_DEPS + REPORT_DEPS, group_name="reports", kinds={"html", "altair"}
 )
 def index(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
-    """The front page, reports/index.html: analysed period, data freshness per evidence source (latest
-    timestamp per mart), quarantined row counts per source, headline KPIs per provider, an incident
-    timeline and links to the vendor review, every retrospective and every daily digest."""
+    """The front page, reports/index.html: the analysed window as the run saw it; per provider, tiles for
+    status-page downtime minutes, our failed requests, downtime cost (low/base/high), the median
+    acknowledgement lag and the SLO status against its target ("no data" where the window has no
+    evidence); the incidents of the window; links to the vendor review and every retrospective; a
+    calendar strip of the daily digests with bad days marked; data freshness and quarantined rows."""
     reports_dir = workspace.settings.reports_dir
+    scope = workspace_scope(context, workspace)
     with workspace.warehouse(read_only=True) as con:
         reliability = read_mart(
             con, tables.COMPONENT_RELIABILITY, required=("provider", "component", "period")
@@ -201,12 +229,26 @@ def index(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Materia
         incidents = read_mart(con, tables.INCIDENTS, required=("provider", "incident_id", "started_at"))
         reconciliation = read_mart(con, tables.RECONCILIATION, required=("group_id", "provider"))
         costs = cost_rows(read_mart(con, tables.DOWNTIME_COST))
+        episodes = read_mart(con, tables.OUTAGE_EPISODES, required=("provider", "started_at"))
         fresh = freshness(con)
         rejected = quarantine_counts(con)
     display = display_names(workspace)
-    links = retrospective_links(reports_dir, select_subjects(incidents, reconciliation, costs), display)
+    subjects = select_subjects(incidents, reconciliation, costs, scope=scope)
+    links = retrospective_links(reports_dir, subjects, display)
+    facts = provider_facts(list(display), scope, reliability, budget, costs, reconciliation, incidents)
+    marked = marked_days(incidents, episodes)
     page, figures = build_page(
-        reliability, budget, incidents, fresh, rejected, links, existing_day_pages(reports_dir), display
+        reliability,
+        budget,
+        incidents,
+        fresh,
+        rejected,
+        links,
+        existing_day_pages(reports_dir),
+        display,
+        facts,
+        scope,
+        marked,
     )
     written = page.write(reports_dir, "index")
     figures.write(safe_path(reports_dir, "index.figures.json"))

@@ -24,11 +24,14 @@ import jinja2
 import vl_convert as vlc
 from markupsafe import Markup
 
-from assets.reports.templating import ENV, json_clean
+from assets.reports.charts.palette import ProviderColors, with_provider_scale
+from assets.reports.scope import Scope, publish
+from assets.reports.templating import ENV, GLOSSARY, json_clean
 from pipelines.core.files import write_atomic
 from pipelines.core.settings import safe_path
 
 VL_VERSION = "6.4"  # Vega-Lite of Altair 6.3 (schema v6.4.1), shipped by vl-convert 1.9
+PNG_SCALE = 2.0  # slides want 2x pixels
 
 # Runs inside the bundle (vl_convert exposes vegaEmbed/vega/vegaLite to the snippet). It reads the page's
 # specs from the JSON block, renders each into its container as SVG and marks the body when done, so a
@@ -121,12 +124,16 @@ class Page:
     nav: Sequence[tuple[str, str]] = ()
     content: dict[str, Any] = field(default_factory=dict)
     charts: list[ChartBlock] = field(default_factory=list)
+    scope: Scope | None = None
+    colors: ProviderColors = field(default_factory=ProviderColors)
 
     def chart(self, name: str, chart: Any, caption: str | None = None) -> ChartBlock:
         """Add a chart (Altair chart or Vega-Lite dict); `name` becomes part of its PNG/SVG file names.
 
-        Container ids follow the order of these calls, which is the order of the charts on the page."""
-        block = ChartBlock(f"chart-{len(self.charts) + 1}", slugify(name, 40), chart_spec(chart), caption)
+        Container ids follow the order of these calls, which is the order of the charts on the page. Every
+        channel that colours by provider gets the page's explicit provider scale."""
+        spec = with_provider_scale(chart_spec(chart), self.colors)
+        block = ChartBlock(f"chart-{len(self.charts) + 1}", slugify(name, 40), spec, caption)
         self.charts.append(block)
         return block
 
@@ -135,6 +142,9 @@ class Page:
             title=self.title,
             subtitle=self.subtitle,
             nav=list(self.nav),
+            window_text=self.scope.text if self.scope else None,
+            synthetic=bool(self.scope and self.scope.synthetic),
+            glossary=GLOSSARY,
             charts=self.charts,
             chart_specs={block.element_id: block.spec for block in self.charts},
             vega_bundle=Markup(vega_bundle()) if self.charts else "",
@@ -144,7 +154,8 @@ class Page:
     def write(
         self, directory: Path, stem: str, preview: bool = True, preview_scale: float = 0.4
     ) -> WrittenPage:
-        """Write `<stem>.html` and `<stem>--<chart>.svg/.png` under `directory` (names sanitised)."""
+        """Write `<stem>.html` and `<stem>--<chart>.svg/.png` (PNG at 2x) under `directory` (names sanitised,
+        files mode 0644)."""
         stem = slugify(stem)
         directory.mkdir(parents=True, exist_ok=True)
         path = safe_path(directory, f"{stem}.html")
@@ -152,14 +163,16 @@ class Page:
         for block in self.charts:
             try:
                 svg = vlc.vegalite_to_svg(block.spec, vl_version=VL_VERSION)
-                png = vlc.svg_to_png(svg, scale=1.0)
+                png = vlc.svg_to_png(svg, scale=PNG_SCALE)
             except Exception as exc:  # vl_convert raises ValueError with the Vega error text
                 raise PageError(f"{path.name}: chart {block.name!r} could not be rendered: {exc}") from exc
             svg_path = safe_path(directory, f"{stem}--{block.name}.svg")
             png_path = safe_path(directory, f"{stem}--{block.name}.png")
             write_atomic(svg_path, svg.encode("utf-8"))
             write_atomic(png_path, png)
+            publish(svg_path), publish(png_path)
             if preview and written.preview_png is None:
                 written.preview_png = vlc.svg_to_png(svg, scale=preview_scale)
         write_atomic(path, self.render().encode("utf-8"))
+        publish(path)
         return written

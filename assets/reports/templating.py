@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from importlib import resources
 from typing import Any
 
 import jinja2
@@ -70,3 +71,10 @@ def _environment() -> jinja2.Environment:
 
 
 ENV = _environment()
+# (term, meaning) for the few terms the pages keep; data/glossary.json, shown at the foot of every page.
+GLOSSARY: list[tuple[str, str]] = [
+    (item["term"], item["meaning"])
+    for item in json.loads(
+        resources.files("assets.reports").joinpath("data/glossary.json").read_text("utf-8")
+    )
+]

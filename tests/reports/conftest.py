@@ -20,6 +20,7 @@ import pytest
 
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import connect, replace_table, write_rejects
+from pipelines.core.window import WINDOW_END_TAG, WINDOW_START_TAG
 
 REPO = Path(__file__).resolve().parents[2]
 UTC = pl.Datetime("us", "UTC")
@@ -184,6 +185,8 @@ def component_reliability() -> pl.DataFrame:
                     "mttr_p90_hours": p90,
                     "mtbf_mean_days": mtbf,
                     "uptime_pct": uptime,
+                    "weighted_down_minutes": round((100 - uptime) / 100 * 151_200, 1),
+                    "weight_partial": 0.3,
                     "uptime_pct_w0": uptime + 0.05,
                     "uptime_pct_w03": uptime,
                     "uptime_pct_w05": uptime - 0.04 * (provider == "google"),
@@ -244,11 +247,14 @@ def slo_budget() -> pl.DataFrame:
     for provider, used in {"anthropic": 240.0, "openai": 80.0, "google": 35.0}.items():
         for kind, period in (("month", "2026-02"), ("month", "2026-03"), ("window", "window")):
             pct = used if period != "2026-02" else used / 10
+            requests = 172_800 if kind == "window" else 86_400
             rows.append(
                 {
                     "provider": provider,
                     "period_kind": kind,
                     "period": period,
+                    "requests": requests,
+                    "bad_requests": round(requests * 0.005 * pct / 100),
                     "availability": 1 - 0.005 * pct / 100,
                     "availability_target": 0.995,
                     "error_budget": 0.005,
@@ -417,6 +423,7 @@ RECON_SCHEMA = {
     "under_reporting_minutes": pl.Int64,
     "peak_error_ratio": pl.Float64,
     "peak_crowd_reports": pl.Float64,
+    "crowd_countries": pl.List(pl.String),
 }
 
 
@@ -438,6 +445,7 @@ def reconciliation() -> pl.DataFrame:
             9,
             0.6166666666666667,
             4712.0,
+            ["us", "gb"],
         ),
         (
             "g-o1",
@@ -455,6 +463,7 @@ def reconciliation() -> pl.DataFrame:
             0,
             0.6,
             None,
+            [],
         ),
         (
             "g-x",
@@ -472,6 +481,7 @@ def reconciliation() -> pl.DataFrame:
             45,
             None,
             120.0,
+            ["us"],
         ),
     ]
     return _frame([dict(zip(RECON_SCHEMA, r, strict=True)) for r in rows], RECON_SCHEMA)
@@ -517,29 +527,66 @@ def migration_signals() -> pl.DataFrame:
     )
 
 
+# (provider, incident, group, month, window start, failed requests, observed minutes, base cost): the
+# Google incident carries the largest cost on its vendor label alone (no request failed, no group), so it
+# must not outrank incidents with observed impact when retrospectives are chosen.
+COSTED = (
+    ("anthropic", "inc-a1", "g-a1", "2026-03", t("2026-03-02 11:40"), 15000, 280.0, 182000.0),
+    ("openai", "inc-o1", "g-o1", "2026-03", t("2026-03-02 18:00"), 4000, 90.0, 64000.0),
+    ("anthropic", "inc-a2", None, "2026-03", t("2026-03-03 09:10"), 300, 90.0, 9000.0),
+    ("google", "inc-g1", None, "2026-02", t("2026-02-10 08:00"), 0, 60.0, 200000.0),
+    ("google", None, "g-x", "2026-03", t("2026-03-02 05:00"), 0, 45.0, 1500.0),
+)
+SCENARIO_FACTORS = (("low", 0.5), ("base", 1.0), ("high", 2.0))
+
+
 def downtime_cost() -> pl.DataFrame:
+    """marts.downtime_cost's layout: incident rows, then their sums per provider-month and provider."""
     rows = []
-    for provider, incident_id, month, base in (
-        ("anthropic", "inc-a1", "2026-03", 182000.0),
-        ("openai", "inc-o1", "2026-03", 64000.0),
-        ("anthropic", "inc-a2", "2026-03", 9000.0),
-        ("google", "inc-g1", "2026-02", 4000.0),
-    ):
-        for scenario, factor in (("low", 0.5), ("base", 1.0), ("high", 2.0)):
+    for provider, incident_id, group_id, month, start, failed, minutes, base in COSTED:
+        for scenario, factor in SCENARIO_FACTORS:
             total = base * factor
             rows.append(
                 {
-                    "provider": provider,
-                    "incident_id": incident_id,
-                    "month": month,
+                    "level": "incident",
                     "scenario": scenario,
-                    "downtime_minutes": 100.0,
-                    "lost_productivity_usd": total * 0.75,
-                    "sla_credit_usd": total * 0.25,
-                    "total_cost": total,
+                    "provider": provider,
+                    "month": dt.date.fromisoformat(f"{month}-01"),
+                    "group_id": group_id or "-",
+                    "incident_id": incident_id,
+                    "window_start": start,
+                    "window_end": start + dt.timedelta(minutes=minutes),
+                    "impacted_minutes": minutes,
+                    "failed_requests": failed,
+                    "impact_basis": "telemetry" if failed else "no_evidence",
+                    "assumptions": f"{failed:,} failed requests at the {scenario} value; seats x hourly cost x minutes",
+                    "productivity_loss_usd": total * 0.75,
+                    "failed_request_value_usd": total * 0.25,
+                    "total_cost_usd": total,
+                    "sla_credit_usd": None,
                 }
             )
-    return pl.DataFrame(rows)
+    incidents = pl.DataFrame(rows, schema_overrides={"window_start": UTC, "window_end": UTC})
+    summed = [
+        "impacted_minutes",
+        "failed_requests",
+        "productivity_loss_usd",
+        "failed_request_value_usd",
+        "total_cost_usd",
+    ]
+    months = (
+        incidents.group_by("provider", "month", "scenario")
+        .agg(pl.col(c).sum() for c in summed)
+        .with_columns(level=pl.lit("month"), sla_credit_usd=pl.lit(250.0))
+    )
+    providers = (
+        months.group_by("provider", "scenario")
+        .agg(*(pl.col(c).sum() for c in [*summed, "sla_credit_usd"]))
+        .with_columns(level=pl.lit("provider"))
+    )
+    return pl.concat([incidents, months, providers], how="diagonal_relaxed").with_columns(
+        pl.col("group_id").fill_null("-")
+    )
 
 
 def failover_simulation() -> pl.DataFrame:
@@ -548,16 +595,26 @@ def failover_simulation() -> pl.DataFrame:
             {
                 "policy": "fail over to openai",
                 "provider": "anthropic",
+                "fallback_provider": "openai",
                 "saved_requests": 15210,
                 "downtime_cost_avoided_usd": 151000.0,
-                "correlated_failure_minutes": 12.0,
+                "downtime_cost_avoided_usd_low": 75500.0,
+                "downtime_cost_avoided_usd_high": 302000.0,
+                "extra_cost_usd": 1200.0,
+                "extra_latency_ms": 340.0,
+                "correlated_failure_minutes": 12,
             },
             {
                 "policy": "fail over to anthropic",
                 "provider": "openai",
-                "saved_requests": 4100,
+                "fallback_provider": "anthropic",
+                "saved_requests": -961,
                 "downtime_cost_avoided_usd": 52000.0,
-                "correlated_failure_minutes": 12.0,
+                "downtime_cost_avoided_usd_low": 26000.0,
+                "downtime_cost_avoided_usd_high": 104000.0,
+                "extra_cost_usd": 800.0,
+                "extra_latency_ms": 120.0,
+                "correlated_failure_minutes": 12,
             },
         ]
     )
@@ -647,6 +704,43 @@ def built_reports(tmp_path_factory: pytest.TempPathFactory) -> Built:
     workspace = make_workspace(tmp_path_factory.mktemp("reports_build"))
     fill_warehouse(workspace.settings.warehouse_path)
     result = materialize_reports(workspace)
+    assert result.success
+    return Built(workspace, workspace.settings.reports_dir, workspace.settings.warehouse_path, result)
+
+
+EMPTY_DAYS = ("2024-06-03", "2024-06-04")  # a range in another year where no evidence exists
+
+
+def fill_empty_warehouse(path: Path) -> None:
+    """The marts of a range with no data: every mart empty but its columns, except the reliability rows
+    an older mart wrote as 100% uptime with 0 incidents (the page must not believe them)."""
+    with connect(path) as con:
+        for table, build in MARTS.items():
+            frame = build()
+            if table == "marts.component_reliability":
+                frame = frame.with_columns(
+                    incidents=0, uptime_pct=100.0, weighted_down_minutes=0.0, mttr_median_hours=None
+                )
+            else:
+                frame = frame.head(0)
+            replace_table(con, table, frame)
+
+
+@pytest.fixture(scope="session")
+def empty_reports(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """Every report over EMPTY_DAYS, the run's window set by its tags as `incidents run` sets them."""
+    workspace = make_workspace(tmp_path_factory.mktemp("reports_empty"))
+    fill_empty_warehouse(workspace.settings.warehouse_path)
+    result = dg.materialize(
+        report_assets(),
+        resources={"workspace": workspace},
+        tags={
+            "dagster/asset_partition_range_start": EMPTY_DAYS[0],
+            "dagster/asset_partition_range_end": EMPTY_DAYS[-1],
+            WINDOW_START_TAG: EMPTY_DAYS[0],
+            WINDOW_END_TAG: EMPTY_DAYS[-1],
+        },
+    )
     assert result.success
     return Built(workspace, workspace.settings.reports_dir, workspace.settings.warehouse_path, result)
 

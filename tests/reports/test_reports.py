@@ -1,5 +1,6 @@
 """Every report asset built with dg.materialize over hand-made marts (see conftest.py)."""
 
+import datetime as dt
 import json
 import math
 import re
@@ -9,11 +10,15 @@ import dagster as dg
 import pytest
 
 from assets.reports.costs import cost_rows
+from assets.reports.facts import ProviderFacts
 from assets.reports.figures import json_value
 from assets.reports.marts_data import read_mart
 from assets.reports.retrospective.subjects import select_subjects
+from assets.reports.scope import Scope
+from assets.reports.vendor_review.decision import statistically_tied
 from pipelines.core.frames import to_utc
 from pipelines.core.warehouse import connect
+from pipelines.core.window import Window
 
 A1_PAGE = "retrospective/2026-03-02-anthropic-inc-a1.html"
 EXPECTED_PAGES = [
@@ -114,7 +119,7 @@ def test_retrospective_quotes_the_reconciliation_and_cost(built_reports):
     costs = {
         f["key"]["scenario"]: f["value"]
         for f in figures
-        if f["table"] == "marts.downtime_cost" and f["column"] == "total_cost"
+        if f["table"] == "marts.downtime_cost" and f["column"] == "total_cost_usd"
     }
     assert costs == {"low": 91000.0, "base": 182000.0, "high": 364000.0}
     html = (folder / "2026-03-02-anthropic-inc-a1.html").read_text("utf-8")
@@ -131,9 +136,29 @@ def test_retrospective_quotes_the_reconciliation_and_cost(built_reports):
     ):
         assert text in summary
     assert "App-store rank context" in html and 'data-chart="app-ranks"' in html
+    tiles = dict(re.findall(r'<div class="label">(.*?)</div><div class="value[ a-z]*">(.*?)</div>', html))
+    assert tiles["What broke"] == "Claude Code, claude.ai"
+    assert tiles["For whom"] == "US, GB"
+    assert tiles["Failed requests"] == "15,000"  # the group's cost row
+    assert tiles["Cost (base)"] == "$182,000" and "low $91,000 to high $364,000" in html
+    assert tiles["Who recovered first"] == "our requests"  # the vendor declared resolution 5 min later
+    assert tiles["Vendor lateness"] == "41 min"
+    assert tiles["Failover would have saved"] == "$151,000"
+    assert "priced on our failed requests" in html
+    assert "Assumptions (base scenario):</strong> 15,000 failed requests at the base value" in html
+    label_only = (folder / "2026-02-10-google-inc-g1.html").read_text("utf-8")
+    assert '<div class="tile missing"><div class="label">Cost (base)</div>' in label_only
+    assert "no observed impact, so the vendor&#39;s label alone" in label_only
 
 
-def test_vendor_review_and_index_content(built_reports):
+def _tiles(html: str) -> list[tuple[str, str, str]]:
+    return re.findall(
+        r'<div class="tile ([a-z]*)"><div class="label">(.*?)</div><div class="value[ a-z]*">(.*?)</div>',
+        html,
+    )
+
+
+def test_vendor_review_recommends_on_our_traffic_first(built_reports):
     review = (built_reports.reports_dir / "vendor-review.html").read_text("utf-8")
     for chart in (
         "uptime-policies",
@@ -143,17 +168,42 @@ def test_vendor_review_and_index_content(built_reports):
         "downtime-cost",
     ):
         assert f'data-chart="{chart}"' in review
-    recommendation = review.split('id="recommendation"')[1]
-    assert "Google had the highest status-page uptime under the default policy (99.930%)" in recommendation
-    assert "fail over to openai" in recommendation and "$151,000" in recommendation
-    assert "12 min of correlated failure" in recommendation
+    decision = review.split('id="decision"')[1].split('id="side-by-side"')[0]
+    # Google failed the fewest of our requests (99.825% vs OpenAI 99.600%, Anthropic 98.800%)
+    assert "Make Google the primary provider and keep OpenAI as the failover target." in decision
+    assert "Google served 99.825% without failure (172,800 requests)" in decision
+    # its uncertainty is its own cost range (incident g1 200,000 + group g-x 1,500 in the base scenario)
+    assert "$201,500 (base), between $100,750 and $403,000" in decision
+    # no failover advice for a provider it does not recommend as primary
+    assert "fail over to openai" not in decision
+    assert review.index('id="decision"') < review.index('id="uptime"')  # the answer comes first
+    failover = review.split('id="failover"')[1]
+    for label in ("downtime cost avoided (USD, low)", "extra cost (USD)", "extra latency (ms)", "$302,000"):
+        assert label in failover  # every column of the mart, no [:6]
+    assert "saved requests (negative: the policy lost requests)" in failover and "-961" in failover
+    side = review.split('id="side-by-side"')[1].split("</table>")[0]
+    assert "C (41 min over 1)" in side and "F (240 min over 1)" in side  # Google never posted g-x
+
+
+def test_index_tiles_per_provider(built_reports):
     index = (built_reports.reports_dir / "index.html").read_text("utf-8")
     for link in EXPECTED_PAGES[1:]:
         assert f'href="{link}"' in index
     assert 'crowd_reports</td><td class="num">2</td>' in index  # quarantined rows per source
+    anthropic = index.split('data-provider="Anthropic"')[1].split('data-provider="OpenAI"')[0]
+    tiles = {label: (state, value) for state, label, value in _tiles(anthropic)}
+    assert tiles["Downtime (status page)"] == ("ok", "438 min")
+    assert tiles["Failed requests"] == ("bad", "2,074")  # 172,800 x 0.5% x 240%
+    assert tiles["Downtime cost (base)"] == ("ok", "$191,000")
+    assert tiles["Acknowledgement lag"] == ("bad", "41 min")
+    assert tiles["SLO (our requests)"] == ("bad", "98.800%")
+    assert "target 99.50%: missed, 240% of the error budget used" in anthropic
+    assert "Analysed window: 2025-12-01 to 2026-03-15 UTC (105 days" in index
     daily = (built_reports.reports_dir / "daily/2026-03-02.html").read_text("utf-8")
     assert "Outage episodes detected: crowd 2, status 1, telemetry 2." in daily
     assert 'href="../retrospective/2026-03-02-anthropic-inc-a1.html"' in daily
+    assert '<a href="2026-03-03.html">Next day</a>' in daily and "Previous day" not in daily  # range end
+    assert 'class="bad today"' in daily  # the calendar strip marks the day and its outage
 
 
 def test_materializations_carry_path_and_preview(built_reports):
@@ -174,19 +224,33 @@ def test_materializations_carry_path_and_preview(built_reports):
         assert "data:image/png;base64," in metadata["preview"].value
 
 
-def test_selection_top_by_cost_then_impact_plus_the_2_march_groups(kit):
+def test_selection_ranks_observed_impact_first(kit):
     subjects = select_subjects(kit.incidents(), kit.reconciliation(), cost_rows(kit.downtime_cost()))
     assert [s.slug for s in subjects] == [
-        "2026-03-02-anthropic-inc-a1",  # most expensive (base)
-        "2026-03-02-openai-inc-o1",
-        "2026-03-03-anthropic-inc-a2",
-        "2026-02-10-google-inc-g1",
-        "2026-01-15-openai-inc-o2",  # no cost row: minor impact beats no stated impact
-        "2026-03-02-google-group-g-x",  # reconciled on 2 March, no vendor incident
+        "2026-03-02-anthropic-inc-a1",  # 15,000 failed requests
+        "2026-03-02-openai-inc-o1",  # 4,000
+        "2026-03-03-anthropic-inc-a2",  # the recurrence: 300
+        "2026-03-02-google-group-g-x",  # no request failed, 45 min of impact our evidence saw
+        "2026-02-10-google-inc-g1",  # $200,000 on its vendor label alone: after every observed impact
+        "2026-01-15-openai-inc-o2",
     ]
-    assert subjects[0].group["group_id"] == "g-a1" and subjects[-1].incidents == []
+    assert subjects[0].group["group_id"] == "g-a1" and subjects[3].incidents == []
     without_cost = select_subjects(kit.incidents(), None, [], top_n=2)
     assert [s.slug for s in without_cost] == ["2026-03-02-openai-inc-o1", "2026-03-02-anthropic-inc-a1"]
+
+
+def test_selection_keeps_to_the_analysed_window(kit):
+    scope = Scope(Window(dt.date(2026, 3, 1), dt.date(2026, 3, 3), "run"), synthetic=False)
+    subjects = select_subjects(
+        kit.incidents(), kit.reconciliation(), cost_rows(kit.downtime_cost()), scope=scope
+    )
+    assert [s.slug for s in subjects] == [
+        "2026-03-02-anthropic-inc-a1",
+        "2026-03-02-openai-inc-o1",
+        "2026-03-03-anthropic-inc-a2",
+        "2026-03-02-google-group-g-x",
+        "2026-03-03-google-inc-g2",  # open, no impact stated: the last candidate inside the window
+    ]
 
 
 def test_reports_refuse_to_read_staging(tmp_path: Path):
@@ -232,3 +296,17 @@ def test_incident_titles_survive_into_chart_data(built_reports, kit):
     titles = {row["title"] for data in specs["chart-1"]["datasets"].values() for row in data}
     assert {kit.SCRIPT_TITLE, kit.IMG_TITLE} <= titles
     assert kit.FINDING not in html  # escaped, never raw
+
+
+def _facts(provider: str, availability: float, requests: int) -> ProviderFacts:
+    return ProviderFacts(provider, budget={"availability": availability, "requests": requests})
+
+
+def test_a_ranking_inside_the_noise_is_called_a_tie():
+    # a generated world at 0.1x: 99.480% of 2,691 vs 99.467% of 6,196 requests is noise ...
+    assert statistically_tied(_facts("g", 0.99480, 2_691), _facts("o", 0.99467, 6_196))
+    # ... while 98.8% vs 99.6% of 172,800 requests each is not (z ~ 27)
+    assert not statistically_tied(_facts("a", 0.988, 172_800), _facts("o", 0.996, 172_800))
+    # at the threshold: the same gap needs enough requests to count
+    assert statistically_tied(_facts("a", 0.99, 500), _facts("b", 0.995, 500))
+    assert not statistically_tied(_facts("a", 0.99, 5_000), _facts("b", 0.995, 5_000))

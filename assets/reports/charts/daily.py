@@ -10,25 +10,18 @@ import polars as pl
 
 from assets.reports.charts.axes import WIDTH, iso_text, utc_x
 from assets.reports.charts.markers import with_markers
+from assets.reports.charts.palette import country_color
 from assets.reports.charts.series import iso, with_lanes
+from assets.reports.charts.timeline import error_ratio_line
 
 _DAILY_TEMPLATES: dict[tuple, str] = {}
 _START, _END = "__DAY_START__", "__DAY_END__"
 
 
 def _ratio_panel(markers, ratio_note: str):
-    line = (
-        alt.Chart(alt.Data(name="ratio"))
-        .mark_line(strokeWidth=1.5)
-        .encode(
-            x=utc_x("minute", _START, _END, title=None),
-            y=alt.Y("error_ratio:Q", title="error ratio", axis=alt.Axis(format="%")),
-            color=alt.Color("provider:N"),
-            tooltip=["provider:N", "minute:T", alt.Tooltip("error_ratio:Q", format=".1%")],
-        )
-    )
+    line = error_ratio_line(alt.Data(name="ratio"), _START, _END)
     return with_markers([line], markers, _START, _END, labels=True, stages=["started"]).properties(
-        width=WIDTH, height=140, title=f"Provider error ratio of our requests ({ratio_note})"
+        width=WIDTH, height=140, title=f"Our failed requests per provider ({ratio_note})"
     )
 
 
@@ -38,8 +31,8 @@ def _crowd_panel(markers):
         .mark_line(strokeWidth=1.5)
         .encode(
             x=utc_x("bin_start", _START, _END, title="UTC"),
-            y=alt.Y("reports:Q", title="crowd reports"),
-            color=alt.Color("service:N"),
+            y=alt.Y("reports:Q", title="crowd reports per hour"),
+            color=country_color("service", title="service"),
             tooltip=["service:N", "bin_start:T", "reports:Q"],
         )
     )

@@ -10,13 +10,15 @@ import polars as pl
 from assets.reports.charts.axes import utc_x
 from assets.reports.charts.series import with_lanes
 
+# Dark hues none of the provider or country palettes use (charts/palette.py), so a stage rule is never
+# mistaken for a provider's line.
 STAGE_COLORS = {
-    "started": "#6b7280",
-    "acknowledged": "#d97706",
-    "identified": "#7c3aed",
-    "monitoring": "#2563eb",
-    "resolved": "#059669",
-    "postmortem": "#374151",
+    "started": "#111827",
+    "acknowledged": "#b45309",
+    "identified": "#6d28d9",
+    "monitoring": "#be185d",
+    "resolved": "#065f46",
+    "postmortem": "#4b5563",
 }
 
 

@@ -43,17 +43,58 @@ def resample(
     by: Sequence[str],
     bucket: int,
     sums: Sequence[str] = (),
-    worst: Sequence[str] = (),
 ) -> pl.DataFrame:
-    """Coarsen a per-minute series to `bucket`-minute rows for DISPLAY: sums of counts, max of ratios."""
+    """Coarsen a per-minute series of counts to `bucket`-minute rows for DISPLAY (sums per bucket)."""
     if bucket <= 1 or frame.height == 0:
-        return frame.select(ts_column, *by, *sums, *worst)
+        return frame.select(ts_column, *by, *sums)
     return (
         frame.with_columns(pl.col(ts_column).dt.truncate(f"{bucket}m"))
         .group_by(ts_column, *by)
-        .agg(*(pl.col(c).sum() for c in sums), *(pl.col(c).max() for c in worst))
+        .agg(*(pl.col(c).sum() for c in sums))
         .sort(ts_column, *by)
     )
+
+
+MIN_REQUESTS = 20  # a bucket's error ratio is drawn only with at least this many requests behind it
+
+
+def pooled_error_ratio(
+    sli: pl.DataFrame, span_minutes: float, min_requests: int = MIN_REQUESTS, max_rows: int = MAX_ROWS
+) -> tuple[pl.DataFrame, int]:
+    """Request-weighted error ratio per provider and bucket, for DISPLAY: failed / requests summed over
+    the bucket (never the worst minute), null where the bucket holds fewer than `min_requests` requests,
+    so one failed request out of one is a gap, not a 100% spike. The bucket is the finest (of
+    BUCKETS_MINUTES) whose typical (median) busy bucket holds `min_requests`, within `max_rows`; at low
+    traffic minutes are pooled into longer buckets instead of being shown as noise.
+    Returns (frame: minute, provider, requests, error_ratio; bucket minutes)."""
+    per_minute = sli.select(
+        "minute", "provider", "requests", failed=pl.col("error_ratio") * pl.col("requests")
+    )
+    providers = max(1, per_minute["provider"].n_unique())
+    for bucket in BUCKETS_MINUTES:
+        if providers * span_minutes / bucket > max_rows:
+            continue
+        pooled = _pool(per_minute, bucket)
+        busy = pooled.filter(pl.col("requests") > 0)["requests"]
+        if busy.len() == 0 or (busy.median() or 0) >= min_requests or bucket == BUCKETS_MINUTES[-1]:
+            break
+    ratio = pl.when(pl.col("requests") >= min_requests).then(pl.col("failed") / pl.col("requests"))
+    return pooled.select("minute", "provider", "requests", ratio.alias("error_ratio")), bucket
+
+
+def _pool(per_minute: pl.DataFrame, bucket: int) -> pl.DataFrame:
+    return (
+        per_minute.with_columns(pl.col("minute").dt.truncate(f"{bucket}m"))
+        .group_by("minute", "provider")
+        .agg(pl.col("requests").sum(), pl.col("failed").sum())
+        .sort("minute", "provider")
+    )
+
+
+def ratio_note(bucket: int, min_requests: int = MIN_REQUESTS) -> str:
+    """How the ratio chart was pooled, in words for its title."""
+    size = "per minute" if bucket == 1 else f"per {bucket} min" if bucket < 60 else f"per {bucket // 60} h"
+    return f"failed / all requests {size}; blank under {min_requests} requests"
 
 
 def with_lanes(markers: pl.DataFrame) -> pl.DataFrame:

@@ -9,6 +9,7 @@ import polars as pl
 
 from assets.reports.charts.axes import WIDTH, utc_x
 from assets.reports.charts.markers import with_markers
+from assets.reports.charts.palette import class_color, country_color
 from assets.reports.charts.series import iso
 
 ERROR_CLASSES = {"errors_5xx": "5xx", "errors_529": "529 overloaded", "errors_429": "429 (our quota)"}
@@ -18,32 +19,42 @@ def crowd_panel(crowd: pl.DataFrame, markers: pl.DataFrame, start: dt.datetime, 
     base = alt.Chart(iso(crowd)).encode(x=utc_x("bin_start", start, end, title=None))
     reports = base.mark_line(strokeWidth=1.8).encode(
         y=alt.Y("reports:Q", title="crowd reports"),
-        color=alt.Color("country:N", title="country"),
+        color=country_color(title="country"),
         tooltip=["service:N", "country:N", "bin_start:T", "reports:Q", "expected:Q"],
     )
     expected = base.mark_line(strokeDash=[2, 2], strokeWidth=1, opacity=0.8).encode(
-        y="expected:Q", color=alt.Color("country:N"), detail="country:N"
+        y="expected:Q", color=country_color(), detail="country:N"
     )
     return with_markers([reports, expected], markers, start, end, labels=True).properties(
-        width=WIDTH, height=170, title="Crowd reports (solid) vs expected baseline (dashed)"
+        width=WIDTH, height=170, title="Crowd reports per country (solid) vs the usual level (dashed)"
+    )
+
+
+def error_ratio_line(data, start, end) -> alt.Chart:
+    """Our failed share of requests per provider (pooled buckets, blank where too few requests), 0-100%."""
+    return (
+        alt.Chart(data)
+        .mark_line(strokeWidth=1.5)
+        .encode(
+            x=utc_x("minute", start, end, title=None),
+            y=alt.Y(
+                "error_ratio:Q",
+                title="failed requests (%)",
+                axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            color=alt.Color("provider:N", title="provider"),
+            tooltip=["provider:N", "minute:T", "requests:Q", alt.Tooltip("error_ratio:Q", format=".1%")],
+        )
     )
 
 
 def ratio_panel(
     sli_ratio: pl.DataFrame, markers: pl.DataFrame, start: dt.datetime, end: dt.datetime, ratio_note: str
 ):
-    line = (
-        alt.Chart(iso(sli_ratio))
-        .mark_line(strokeWidth=1.5)
-        .encode(
-            x=utc_x("minute", start, end, title=None),
-            y=alt.Y("error_ratio:Q", title="error ratio", axis=alt.Axis(format="%")),
-            color=alt.Color("provider:N", title="provider"),
-            tooltip=["provider:N", "minute:T", alt.Tooltip("error_ratio:Q", format=".1%")],
-        )
-    )
+    line = error_ratio_line(iso(sli_ratio), start, end)
     return with_markers([line], markers, start, end, labels=False).properties(
-        width=WIDTH, height=150, title=f"Provider error ratio of our requests ({ratio_note})"
+        width=WIDTH, height=150, title=f"Our failed requests per provider ({ratio_note})"
     )
 
 
@@ -53,8 +64,8 @@ def classes_panel(sli_classes: pl.DataFrame, markers: pl.DataFrame, start: dt.da
         .mark_area(opacity=0.85)
         .encode(
             x=utc_x("minute", start, end, title="UTC"),
-            y=alt.Y("errors:Q", stack="zero", title="failed requests"),
-            color=alt.Color("class:N", title="error class"),
+            y=alt.Y("errors:Q", stack="zero", title="failed requests (count)"),
+            color=class_color(),
             tooltip=["provider:N", "class:N", "minute:T", "errors:Q"],
         )
     )

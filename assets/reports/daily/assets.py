@@ -5,14 +5,17 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from assets.reports.calendar import calendar_strip, days_with_rows, marked_days
+from assets.reports.charts.palette import ProviderColors
 from assets.reports.costs import CostRow, cost_rows
 from assets.reports.daily import sections
-from assets.reports.daily.day import DAY, chart_of_the_day, on_day, open_on_day, summary
+from assets.reports.daily.day import DAY, chart_of_the_day, day_has_evidence, on_day, open_on_day, summary
 from assets.reports.figures import Figures
 from assets.reports.formats import format_ts
 from assets.reports.marts_data import display_names, read_between, read_mart
 from assets.reports.page import Page, WrittenPage
 from assets.reports.retrospective.subjects import select_subjects
+from assets.reports.scope import Scope, workspace_scope
 from pipelines.core import tables
 from pipelines.core.partitions import daily_partitions, single_run
 from pipelines.core.resources import Workspace
@@ -29,31 +32,52 @@ DAILY_DEPS = [
 ]
 
 
-def build_page(day: dt.date, marts: dict, retro: sections.Retros, display: dict[str, str]):
-    """The day's page and the figures it quotes (in page order)."""
+def build_page(
+    day: dt.date,
+    marts: dict,
+    retro: sections.Retros,
+    display: dict[str, str],
+    days: Sequence[dt.date] = (),
+    scope: Scope | None = None,
+):
+    """The day's page and the figures it quotes (in page order); `days` are the days of this run, drawn
+    as the calendar strip, and the only previous/next days linked (no dead links at the range ends)."""
     start = dt.datetime.combine(day, dt.time(), dt.UTC)
     figures = Figures()
 
     def name(provider):
         return display.get(provider, provider)
 
+    linked = set(days)
+    nav = [("../index.html", "Index"), ("../vendor-review.html", "Vendor review")]
+    nav += [
+        (f"{d}.html", label)
+        for d, label in ((day - DAY, "Previous day"), (day + DAY, "Next day"))
+        if d in linked
+    ]
     page = Page(
         "daily.html.j2",
         f"Daily digest: {day:%A %d %B %Y}",
         subtitle="What happened on this UTC day.",
-        nav=[
-            ("../index.html", "Index"),
-            ("../vendor-review.html", "Vendor review"),
-            (f"{day - DAY}.html", "Previous day"),
-            (f"{day + DAY}.html", "Next day"),
-        ],
+        nav=nav,
+        scope=scope,
+        colors=ProviderColors(list(display.values())),
     )
     incidents = open_on_day(marts.get("incidents"), start)
     episodes = on_day(marts.get("episodes"), "started_at", start)
     alerts = on_day(marts.get("alerts"), "started_at", start)
     groups = on_day(marts.get("groups"), "triangulated_start", start)
+    evidence = day_has_evidence(marts, start)
     page.content.update(
-        summary=summary(figures, start, incidents, episodes, alerts, name),
+        calendar=calendar_strip(
+            days,
+            marts["bad_days"],
+            lambda d: f"{d}.html",
+            current=day,
+            with_data=marts["days_with_data"],
+            minor=marts["minor_days"],
+        ),
+        summary=summary(figures, start, incidents, episodes, alerts, name, evidence),
         chart=chart_of_the_day(page, marts, incidents, start, display),
         incidents=sections.incident_rows(figures, incidents, retro, name),
         incident_links=sections.incident_links(incidents, retro),
@@ -90,10 +114,14 @@ def read_marts(con, first: dt.datetime, last: dt.datetime) -> dict:
             con, tables.CROWD_BASELINE, "bin_start", first, last, required=("service", "bin_start", "reports")
         ),
     }
-    if marts["sli"] is not None:
-        marts["sli"] = marts["sli"].select("provider", "minute", "error_ratio")
+    if marts["sli"] is not None and "requests" in marts["sli"].columns:
+        marts["sli"] = marts["sli"].select("provider", "minute", "requests", "error_ratio")
     if marts["crowd"] is not None:
         marts["crowd"] = marts["crowd"].select("service", "bin_start", "reports")
+    marts["bad_days"], marts["minor_days"] = marked_days(marts["incidents"], marts["episodes"])
+    marts["days_with_data"] = days_with_rows(
+        [(marts["sli"], "minute"), (marts["crowd"], "bin_start")]
+    ) | days_with_rows([(marts["incidents"], "started_at")])
     return marts
 
 
@@ -130,8 +158,9 @@ def daily_digest(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.
     display = display_names(workspace)
     out_dir = safe_path(workspace.settings.reports_dir, "daily")
     written: list[WrittenPage] = []
+    scope = workspace_scope(context, workspace)
     for day in days:
-        page, figures = build_page(day, marts, retro, display)
+        page, figures = build_page(day, marts, retro, display, days, scope)
         written.append(page.write(out_dir, day.isoformat(), preview=day == days[-1]))
         figures.write(safe_path(out_dir, f"{day.isoformat()}.figures.json"))
     context.log.info("wrote %d daily digests under %s", len(written), out_dir)

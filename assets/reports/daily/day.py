@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 
 from assets.reports.charts.daily import daily_chart
-from assets.reports.charts.series import resample
+from assets.reports.charts.series import pooled_error_ratio, ratio_note, resample
 from assets.reports.figures import Figures
 from assets.reports.formats import fmt_share, fmt_ts
 from assets.reports.marts_data import has
@@ -16,7 +16,6 @@ from pipelines.core import tables
 from pipelines.core.frames import UTC_TS
 
 DAY = dt.timedelta(days=1)
-RATIO_BUCKET_MINUTES = 15  # display resolution of the day's error-ratio chart (worst minute per bucket)
 CROWD_BUCKET_MINUTES = 60
 EPISODE_KEY = ("source", "provider", "service", "country", "started_at")
 
@@ -61,15 +60,30 @@ def _episode_sentences(figures: Figures, episodes: pl.DataFrame, name) -> list[s
     return out
 
 
-def summary(figures: Figures, start: dt.datetime, incidents, episodes, alerts, name) -> str | None:
-    """Incidents open, episodes per source, the worst error ratio and the alerts of the day."""
+def day_has_evidence(marts: dict, start: dt.datetime) -> bool:
+    """Whether the day has any request telemetry or crowd report at all."""
+    return any(
+        has(on_day(marts.get(name), column, start), column)
+        for name, column in (("sli", "minute"), ("crowd", "bin_start"))
+    )
+
+
+def summary(
+    figures: Figures, start: dt.datetime, incidents, episodes, alerts, name, evidence: bool = True
+) -> str | None:
+    """Incidents open, episodes per source, the worst error ratio and the alerts of the day; a day
+    without telemetry or crowd reports says so, since finding no episode then proves nothing."""
     sentences = []
+    if not evidence:
+        sentences.append(
+            "No request telemetry and no crowd reports for this day: not enough data to say it was quiet."
+        )
     if incidents is not None:
         started = incidents.filter(pl.col("started_at") >= start).height
         sentences.append(
             f"{incidents.height} status-page incident(s) were open ({started} started this day)."
         )
-    if episodes is not None:
+    if episodes is not None and (evidence or episodes.height):
         sentences += _episode_sentences(figures, episodes, name)
     if alerts is not None:
         pages = alerts.filter(pl.col("severity") == "page").height if "severity" in alerts.columns else 0
@@ -89,12 +103,15 @@ def _start_markers(incidents: pl.DataFrame | None, start: dt.datetime) -> pl.Dat
 
 
 def chart_of_the_day(page: Page, marts: dict, incidents, start: dt.datetime, display) -> ChartBlock | None:
-    """Error ratio per provider (worst minute per bucket) and crowd reports per service, starts marked."""
+    """Request-weighted error ratio per provider (pooled until a bucket has enough requests) and crowd
+    reports per service, incident starts marked."""
     ratio = crowd = None
+    note = ""
     sli = on_day(marts.get("sli"), "minute", start)
-    if has(sli, "provider", "error_ratio"):
-        ratio = resample(sli, "minute", ["provider"], RATIO_BUCKET_MINUTES, worst=["error_ratio"])
+    if has(sli, "provider", "error_ratio", "requests"):
+        ratio, bucket = pooled_error_ratio(sli, DAY.total_seconds() / 60)
         ratio = ratio.with_columns(pl.col("provider").replace(display))
+        note = ratio_note(bucket)
     crowd_rows = on_day(marts.get("crowd"), "bin_start", start)
     if has(crowd_rows, "service", "reports"):
         crowd = resample(crowd_rows, "bin_start", ["service"], CROWD_BUCKET_MINUTES, sums=["reports"])
@@ -104,6 +121,6 @@ def chart_of_the_day(page: Page, marts: dict, incidents, start: dt.datetime, dis
         _start_markers(incidents, start),
         start,
         start + DAY,
-        f"worst minute per {RATIO_BUCKET_MINUTES} min",
+        note,
     )
     return None if spec is None else page.chart("day", spec)

@@ -4,16 +4,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 
+from assets.reports.charts.palette import ProviderColors
 from assets.reports.costs import CostRow, cost_rows, is_incident_cost
 from assets.reports.figures import Figures
 from assets.reports.formats import fmt_ts
 from assets.reports.marts_data import display_names, read_mart
 from assets.reports.page import Page, WrittenPage
 from assets.reports.retrospective.evidence import Evidence, read_evidence, timeline_chart
+from assets.reports.retrospective.headline import primary_costs, retrospective_tiles
 from assets.reports.retrospective.sections import cost_table, detection_rows, rank_section, status_rows
 from assets.reports.retrospective.subjects import Subject, select_subjects
 from assets.reports.retrospective.summary import cost_sentence, group_sentences, incident_sentence
+from assets.reports.scope import Scope, workspace_scope
 from pipelines.core import tables
 from pipelines.core.resources import Workspace
 from pipelines.core.settings import safe_path
@@ -25,45 +29,64 @@ RETRO_DEPS = [
     tables.CROWD_BASELINE,
     tables.MINUTE_SLI,
     tables.MIGRATION_SIGNALS,
+    tables.FAILOVER,
 ]
 
 
 def _subject_costs(subject: Subject, costs: Sequence[CostRow]) -> list[CostRow]:
     """Incident-level cost rows of the subject's incidents (every scenario)."""
     ids = {(subject.provider, str(i.get("incident_id"))) for i in subject.incidents}
-    return [c for c in costs if is_incident_cost(c) and (str(c.provider), str(c.incident_id)) in ids]
+    group_id = str((subject.group or {}).get("group_id"))
+    return [
+        c
+        for c in costs
+        if is_incident_cost(c)
+        and ((str(c.provider), str(c.incident_id)) in ids or str(c.row.get("group_id")) == group_id)
+    ]
 
 
-def _summary(figures: Figures, subject: Subject, mine: Sequence[CostRow], provider_name: str) -> str | None:
+def _summary(
+    figures: Figures, subject: Subject, by_scenario: dict[str, CostRow], provider_name: str
+) -> str | None:
     primary = subject.incidents[0] if subject.incidents else None
     sentences = []
     if primary is not None:
         sentences.append(incident_sentence(figures, primary, provider_name))
     if subject.group is not None:
         sentences.append(group_sentences(figures, subject.group))
-    by_scenario = {
-        c.scenario: c
-        for c in mine
-        if primary is not None and str(c.incident_id) == str(primary["incident_id"])
-    }
     cost = cost_sentence(figures, by_scenario)
     if cost is not None:
         sentences.append(cost)
     return " ".join(sentences) if sentences else None
 
 
-def build_page(subject: Subject, evidence: Evidence, costs: Sequence[CostRow], display: dict[str, str]):
+def build_page(
+    subject: Subject,
+    evidence: Evidence,
+    costs: Sequence[CostRow],
+    display: dict[str, str],
+    failover: pl.DataFrame | None = None,
+    scope: Scope | None = None,
+):
     """The retrospective page and the figures it quotes (in page order)."""
     figures = Figures()
-    provider_name = display.get(subject.provider, subject.provider)
+
+    def name(provider):
+        return display.get(provider, provider)
+
+    provider_name = name(subject.provider)
     page = Page(
         "retrospective.html.j2",
         f"Retrospective: {provider_name}: {subject.title}",
         subtitle=f"Why this incident: {subject.reason}. All times UTC.",
         nav=[("../index.html", "Index"), ("../vendor-review.html", "Vendor review")],
+        scope=scope,
+        colors=ProviderColors(list(display.values())),
     )
     mine = _subject_costs(subject, costs)
-    page.content["summary"] = _summary(figures, subject, mine, provider_name)
+    by_scenario = primary_costs(subject, mine)
+    page.content["tiles"] = retrospective_tiles(figures, subject, by_scenario, failover, name)
+    page.content["summary"] = _summary(figures, subject, by_scenario, provider_name)
     chart = timeline_chart(subject, evidence, display)
     page.content["timeline"] = None
     if chart is not None:
@@ -77,6 +100,8 @@ def build_page(subject: Subject, evidence: Evidence, costs: Sequence[CostRow], d
     page.content["detection_rows"] = None if subject.group is None else detection_rows(figures, subject.group)
     page.content["ranks"] = rank_section(page, figures, subject, evidence, display)
     page.content["cost_rows"] = cost_table(figures, mine)
+    base = by_scenario.get("base")
+    page.content["assumptions"] = base.row.get("assumptions") if base is not None else None
     return page, figures
 
 
@@ -87,21 +112,23 @@ def build_page(subject: Subject, evidence: Evidence, costs: Sequence[CostRow], d
     kinds={"html", "altair"},
 )
 def retrospectives(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
-    """Incident retrospectives for leadership: reports/retrospective/<incident-slug>.html for the top 5
-    incidents by base-scenario downtime cost (fallback: vendor impact, duration) plus any reconciled
-    incident group starting on 2026-03-02; PNG/SVG of every chart and `<slug>.figures.json` (each quoted
+    """Incident retrospectives for leadership: reports/retrospective/<incident-slug>.html for the
+    incidents with the largest observed impact (failed requests, cost, impact minutes; then vendor impact
+    and duration) that start inside the analysed window, recurrences included; PNG/SVG of every chart and `<slug>.figures.json` (each quoted
     number with its mart, column and key) beside each page."""
     display = display_names(workspace)
+    scope = workspace_scope(context, workspace)
     out_dir = safe_path(workspace.settings.reports_dir, "retrospective")
     with workspace.warehouse(read_only=True) as con:
         incidents = read_mart(con, tables.INCIDENTS, required=("provider", "incident_id", "started_at"))
         reconciliation = read_mart(con, tables.RECONCILIATION, required=("group_id", "provider"))
         costs = cost_rows(read_mart(con, tables.DOWNTIME_COST))
-        subjects = select_subjects(incidents, reconciliation, costs)
-        evidence = [read_evidence(con, s) for s in subjects]
+        failover = read_mart(con, tables.FAILOVER, required=("provider",))
+        subjects = select_subjects(incidents, reconciliation, costs, scope=scope)
+        evidence = [read_evidence(con, s, scope.window.start_ts) for s in subjects]
     written: list[WrittenPage] = []
     for subject, ev in zip(subjects, evidence, strict=True):
-        page, figures = build_page(subject, ev, costs, display)
+        page, figures = build_page(subject, ev, costs, display, failover, scope)
         result = page.write(out_dir, subject.slug)
         figures.write(safe_path(out_dir, f"{subject.slug}.figures.json"))
         written.append(result)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from assets.reports.charts.series import bucket_minutes, resample
+from assets.reports.charts.series import bucket_minutes, pooled_error_ratio, ratio_note, resample
 from assets.reports.charts.timeline import ERROR_CLASSES, incident_timeline
 from assets.reports.marts_data import has, read_between
-from assets.reports.retrospective.subjects import FOCUS_DAY, Subject
+from assets.reports.retrospective.subjects import Subject
 from pipelines.core import tables
 from pipelines.core.frames import UTC_TS
 
@@ -31,16 +31,17 @@ class Evidence:
     ranks: pl.DataFrame | None = None
 
 
-def window_of(subject: Subject) -> tuple[dt.datetime, dt.datetime]:
-    start = subject.start or dt.datetime.combine(FOCUS_DAY, dt.time(), dt.UTC)
+def window_of(subject: Subject, fallback_start: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The chart window: the subject's start to end, padded; `fallback_start` when it has no time."""
+    start = subject.start or fallback_start
     end = subject.end or start + OPEN_SPAN
     start = (start - PADDING).replace(minute=0, second=0, microsecond=0)
     end = min(end + PADDING, start + MAX_SPAN)
     return start, max(end, start + dt.timedelta(hours=1))
 
 
-def read_evidence(con, subject: Subject) -> Evidence:
-    start, end = window_of(subject)
+def read_evidence(con, subject: Subject, fallback_start: dt.datetime) -> Evidence:
+    start, end = window_of(subject, fallback_start)
     evidence = Evidence(start, end)
     evidence.crowd = read_between(
         con,
@@ -127,14 +128,13 @@ def timeline_chart(subject: Subject, evidence: Evidence, display: dict[str, str]
     span = (end - start).total_seconds() / 60
     crowd = _crowd_series(subject, evidence.crowd, span)
     ratio = classes = None
-    ratio_note = "per minute"
-    if has(evidence.sli, "error_ratio"):
+    note = ""
+    if has(evidence.sli, "error_ratio", "requests"):
         sli = evidence.sli
-        bucket = bucket_minutes(max(1, sli["provider"].n_unique()), span)
-        ratio_note = "per minute" if bucket == 1 else f"worst minute per {bucket} min"
-        ratio = resample(sli, "minute", ["provider"], bucket, worst=["error_ratio"])
+        ratio, bucket = pooled_error_ratio(sli, span)
+        note = ratio_note(bucket)
         classes = _error_classes(subject, sli, span)
     named = [
         None if f is None else f.with_columns(pl.col("provider").replace(display)) for f in (ratio, classes)
     ]
-    return incident_timeline(crowd, *named, stage_markers(subject, start, end), start, end, ratio_note)
+    return incident_timeline(crowd, *named, stage_markers(subject, start, end), start, end, note)

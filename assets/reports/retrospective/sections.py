@@ -15,11 +15,11 @@ from assets.reports.marts_data import has
 from assets.reports.page import Page
 from assets.reports.retrospective.evidence import STAGES, Evidence
 from assets.reports.retrospective.subjects import Subject
-from assets.reports.retrospective.summary import GROUP_KEY, INCIDENT_KEY, lag, lead
+from assets.reports.retrospective.summary import CLASS_WORDS, GROUP_KEY, INCIDENT_KEY, lag, lead
 from pipelines.core import tables
 
 DETECTION_MEASURES = (
-    ("classification", "classification", str),
+    ("classification", "what our evidence says", lambda v: CLASS_WORDS.get(str(v), str(v).replace("_", " "))),
     ("triangulated_start", "triangulated start (earliest credible signal)", fmt_ts),
     ("crowd_lead_minutes", "crowd lead over the vendor's first post", lead),
     ("telemetry_lead_minutes", "telemetry lead over the vendor's first post", lead),

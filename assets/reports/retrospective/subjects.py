@@ -1,8 +1,16 @@
-"""Which incidents get a retrospective: top by cost (then impact, duration), plus the focus day's groups."""
+"""Which incidents get a retrospective: the largest observed impact inside the analysed window.
+
+Candidates are reconciled incident groups (with their vendor incidents) and vendor incidents no group
+holds, recurrences included (each is its own candidate). Observed impact ranks first, so an incident our
+evidence never saw cannot outrank one with failed requests: failed requests and cost (marts.downtime_cost,
+which prices observed impact), then minutes of impact our evidence saw (marts.incident_reconciliation),
+then the vendor's stated impact and duration.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,9 +18,9 @@ import polars as pl
 
 from assets.reports.costs import CostRow, is_incident_cost
 from assets.reports.page import slugify
+from assets.reports.scope import Scope
 
-TOP_N = 5
-FOCUS_DAY = dt.date(2026, 3, 2)  # the 2 March 2026 Claude outage: always gets a retrospective
+TOP_N = 6
 IMPACT_RANK = {"critical": 4, "major": 3, "minor": 2, "none": 1, "maintenance": 0}
 
 
@@ -63,54 +71,96 @@ def group_incident_ids(group: dict) -> list[str]:
 
 
 def base_costs(costs: Sequence[CostRow]) -> dict[tuple[str, str], CostRow]:
-    return {
-        (str(c.provider), str(c.incident_id)): c
-        for c in costs
-        if c.scenario == "base" and is_incident_cost(c) and c.total is not None
-    }
+    """Incident-level base-scenario cost rows by (provider, incident id) and by ("group", group id)."""
+    out = {}
+    for c in costs:
+        if c.scenario == "base" and is_incident_cost(c) and c.total is not None:
+            if c.incident_id is not None:
+                out[(str(c.provider), str(c.incident_id))] = c
+            if c.row.get("group_id") not in (None, "-"):
+                out[("group", str(c.row["group_id"]))] = c
+    return out
 
 
 def _incident_key(row: dict) -> tuple[str, str]:
     return str(row["provider"]), str(row["incident_id"])
 
 
-class _Candidates:
-    """The incidents (maintenance left out), their reconciliation groups and base costs, to rank from."""
+def _number(value) -> float:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else 0.0
 
-    def __init__(self, rows: list[dict], groups: list[dict], costs: Sequence[CostRow]):
-        self.by_incident = {_incident_key(r): r for r in rows}
-        self.group_of: dict[tuple[str, str], dict] = {}
-        for group in groups:
-            for incident_id in group_incident_ids(group):
-                self.group_of.setdefault((str(group.get("provider")), incident_id), group)
-        self.cost = base_costs(costs)
 
-    def rank(self, row: dict) -> tuple:
-        key = _incident_key(row)
-        total = self.cost[key].total if key in self.cost else None
-        duration = row.get("duration_minutes")
+@dataclass
+class _Candidate:
+    """A possible retrospective: a group (with its vendor incidents) or a lone vendor incident."""
+
+    members: list[dict]
+    group: dict | None
+    cost: CostRow | None
+
+    @property
+    def start(self) -> dt.datetime | None:
+        return Subject("", "", self.members, self.group, "").start
+
+    def observed(self) -> tuple[float, float, float]:
+        """(failed requests, base cost, minutes of observed impact): 0 where nothing was observed."""
+        row = self.cost.row if self.cost else {}
+        group = self.group or {}
+        minutes = next(
+            (
+                value
+                for value in (
+                    row.get("outage_equivalent_minutes"),  # the cost mart's observed-impact minutes
+                    group.get("observed_impact_minutes"),
+                    group.get("under_reporting_minutes"),
+                )
+                if value is not None
+            ),
+            None,
+        )
         return (
-            total is None,
-            -(total or 0.0),
-            -IMPACT_RANK.get(str(row.get("impact")), 1),
-            -(duration or 0.0),
-            str(row.get("started_at") or ""),
-            key,
+            _number(row.get("failed_requests")),
+            _number(self.cost.total if self.cost else None),
+            _number(minutes),
         )
 
-    def members(self, group: dict) -> list[dict]:
-        found = [self.by_incident.get((str(group.get("provider")), i)) for i in group_incident_ids(group)]
-        return [m for m in found if m is not None]
+    def rank(self) -> tuple:
+        failed, cost, minutes = self.observed()
+        seen = failed > 0 or minutes > 0 or bool(self.group and self.group.get("peak_error_ratio"))
+        lead = self.members[0] if self.members else {}
+        return (
+            not seen,
+            -failed,
+            -cost,
+            -minutes,
+            -IMPACT_RANK.get(str(lead.get("impact")), 1),
+            -_number(lead.get("duration_minutes")),
+            str(self.start or ""),
+        )
 
-    def subject(self, primary: dict | None, group: dict | None, reason: str) -> Subject:
-        members = [primary] if primary else []
-        if group is not None:
-            others = [o for o in self.members(group) if o is not primary]
-            members += sorted(
-                others, key=lambda r: (-IMPACT_RANK.get(str(r.get("impact")), 1), str(r.get("started_at")))
-            )
-        provider = str(primary["provider"] if primary else (group or {}).get("provider"))
-        return Subject("", provider, members, group, reason)
+    def reason(self) -> str:
+        failed, cost, minutes = self.observed()
+        if failed or cost or minutes:
+            return "among the largest observed impacts in the analysed window (failed requests, cost, impact minutes)"
+        return "no observed impact in our evidence; chosen by the vendor's stated impact and duration"
+
+
+def _candidates(rows: list[dict], groups: list[dict], costs: Sequence[CostRow]) -> list[_Candidate]:
+    by_incident = {_incident_key(r): r for r in rows}
+    cost = base_costs(costs)
+    grouped: set[tuple[str, str]] = set()
+    out = []
+    for group in groups:
+        keys = [(str(group.get("provider")), i) for i in group_incident_ids(group)]
+        members = [by_incident[k] for k in keys if k in by_incident]
+        members.sort(key=lambda r: (-IMPACT_RANK.get(str(r.get("impact")), 1), str(r.get("started_at"))))
+        grouped |= set(keys)
+        costed = [cost[k] for k in [("group", str(group.get("group_id"))), *keys] if k in cost]
+        out.append(_Candidate(members, group, max(costed, key=lambda c: c.total, default=None)))
+    for key, row in by_incident.items():
+        if key not in grouped:
+            out.append(_Candidate([row], None, cost.get(key)))
+    return out
 
 
 def select_subjects(
@@ -118,44 +168,18 @@ def select_subjects(
     reconciliation: pl.DataFrame | None,
     costs: Sequence[CostRow] = (),
     top_n: int = TOP_N,
-    focus_day: dt.date = FOCUS_DAY,
+    scope: Scope | None = None,
 ) -> list[Subject]:
-    """The retrospectives to write: top `top_n` by base cost (then impact, duration), grouped by
-    reconciliation group, plus every group that starts on `focus_day`."""
+    """The retrospectives to write: the `top_n` candidates with the largest observed impact that start
+    inside the analysed window (every candidate when no scope is given)."""
     rows = [] if incidents is None else incidents.to_dicts()
     rows = [r for r in rows if r.get("impact") != "maintenance" and r.get("incident_id") is not None]
     groups = [] if reconciliation is None else reconciliation.to_dicts()
-    candidates = _Candidates(rows, groups, costs)
-    subjects: list[Subject] = []
-    covered_groups: set[str] = set()
-
-    for row in sorted(rows, key=candidates.rank):
-        if len(subjects) >= top_n:
-            break
-        key = _incident_key(row)
-        group = candidates.group_of.get(key)
-        if group is not None:
-            if group.get("group_id") in covered_groups:
-                continue
-            covered_groups.add(group.get("group_id"))
-        reason = (
-            "top by downtime cost (base scenario)"
-            if key in candidates.cost
-            else "top by vendor impact and duration"
-        )
-        subjects.append(candidates.subject(row, group, reason))
-
-    for group in sorted(groups, key=lambda g: str(g.get("triangulated_start") or g.get("started_at"))):
-        start = group.get("triangulated_start") or group.get("started_at")
-        if start is None or start.astimezone(dt.UTC).date() != focus_day:
-            continue
-        if group.get("group_id") in covered_groups:
-            continue
-        covered_groups.add(group.get("group_id"))
-        members = sorted(candidates.members(group), key=candidates.rank)
-        subjects.append(
-            candidates.subject(members[0] if members else None, group, f"reconciled group on {focus_day}")
-        )
+    candidates = [c for c in _candidates(rows, groups, costs) if scope is None or scope.contains(c.start)]
+    subjects = []
+    for c in sorted(candidates, key=_Candidate.rank)[:top_n]:
+        provider = str(c.members[0]["provider"] if c.members else (c.group or {}).get("provider"))
+        subjects.append(Subject("", provider, c.members, c.group, c.reason()))
     _assign_slugs(subjects)
     return subjects
 

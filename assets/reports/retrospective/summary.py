@@ -10,6 +10,13 @@ from assets.reports.formats import fmt_count, fmt_minutes, fmt_money, fmt_share,
 from pipelines.core import tables
 
 INCIDENT_KEY = ("provider", "incident_id")
+# marts.incident_reconciliation's classes, in words a reader needs no glossary for
+CLASS_WORDS = {
+    "matched": "the vendor reported it and our evidence agrees",
+    "unreported_impact": "our evidence saw impact the vendor never reported",
+    "vendor_only": "only the vendor reported it; our evidence saw nothing",
+    "severity_understated": "the vendor rated it milder than the impact we saw",
+}
 GROUP_KEY = ("group_id",)
 
 
@@ -84,7 +91,8 @@ def group_sentences(figures: Figures, group: dict) -> str:
     if group.get("peak_crowd_reports") is not None:
         parts.append(f"Crowd reports peaked at {q('peak_crowd_reports', fmt_count)} in one bin.")
     if group.get("classification"):
-        parts.append(f"Reconciliation class: {q('classification', str)}.")
+        words = q("classification", lambda v: CLASS_WORDS.get(str(v), str(v).replace("_", " ")))
+        parts.append(f"In short: {words}.")
     return " ".join(parts)
 
 

@@ -1,22 +1,26 @@
-"""The vendor review asset, reports/vendor-review.html: every section, then the recommendation."""
+"""The vendor review asset, reports/vendor-review.html: the recommendation first, then the evidence."""
 
 from collections.abc import Sequence
 
 import dagster as dg
 import polars as pl
 
+from assets.reports.charts.palette import ProviderColors
 from assets.reports.costs import CostRow, cost_rows
+from assets.reports.facts import provider_facts
 from assets.reports.figures import Figures
-from assets.reports.formats import fmt_pct
 from assets.reports.marts_data import display_names, has, read_mart
 from assets.reports.page import Page
+from assets.reports.scope import Scope, workspace_scope
+from assets.reports.vendor_review.compare import side_by_side
+from assets.reports.vendor_review.decision import decide
 from assets.reports.vendor_review.reliability import (
     monthly_chart,
     mttr_section,
     provider_overall,
     uptime_section,
 )
-from assets.reports.vendor_review.review import REL_KEY, Review
+from assets.reports.vendor_review.review import Review
 from assets.reports.vendor_review.spend import cost_section, failover_section, slo_section
 from pipelines.core import tables
 from pipelines.core.resources import Workspace
@@ -29,6 +33,7 @@ VENDOR_DEPS = [
     tables.DOWNTIME_COST,
     tables.FAILOVER,
     tables.MIGRATION_CORRELATION,
+    tables.RECONCILIATION,
 ]
 
 
@@ -43,21 +48,6 @@ def migration_findings(correlation: pl.DataFrame | None) -> dict | None:
     }
 
 
-def recommendation(review: Review, overall: pl.DataFrame | None) -> str | None:
-    """The sections' sentences plus a primary and a failover provider by uptime (None without data)."""
-    if overall is not None and overall.height >= 2 and "uptime_pct" in overall.columns:
-        ranked = sorted(overall.to_dicts(), key=lambda r: -(r["uptime_pct"] or 0))
-        runner_up = review.figures.quote(
-            tables.COMPONENT_RELIABILITY, ranked[1], "uptime_pct", REL_KEY, fmt_pct
-        )
-        review.recommendation.append(
-            f"On these figures, make {review.name(ranked[0]['provider'])} the primary provider and keep "
-            f"{review.name(ranked[1]['provider'])} ({runner_up}) as the failover target; "
-            "revisit when the next month's figures arrive."
-        )
-    return " ".join(review.recommendation) if review.recommendation else None
-
-
 def build_page(
     reliability: pl.DataFrame | None,
     incidents: pl.DataFrame | None,
@@ -66,35 +56,48 @@ def build_page(
     failover: pl.DataFrame | None,
     correlation: pl.DataFrame | None,
     display: dict[str, str],
+    reconciliation: pl.DataFrame | None = None,
+    scope: Scope | None = None,
 ) -> tuple[Page, Figures]:
-    """The review page and the figures it quotes; sections run in page order (chart ids, figure order)."""
+    """The review page and the figures it quotes; the decision first, then the sections in page order."""
     page = Page(
         "vendor_review.html.j2",
         "Vendor review",
-        subtitle="Reliability, error budgets, downtime cost and failover value per provider.",
+        subtitle="Which provider to make primary, which to fail over to, and what the evidence says.",
         nav=[("index.html", "Index")],
+        scope=scope,
+        colors=ProviderColors(list(display.values())),
     )
     review = Review(page, display)
+    facts = provider_facts(list(display), scope, reliability, budget, costs, reconciliation, incidents)
+    window = scope.text if scope else "the analysed window"
+    page.content["decision"] = decide(review, facts, failover, window)
+    page.content["compare"] = side_by_side(review, facts, reconciliation, failover, scope)
+    with_status = [f.provider for f in facts if f.has_status]
     overall = provider_overall(reliability)
+    if overall is not None:
+        overall = overall.filter(pl.col("provider").is_in(with_status))
     page.content.update(
         uptime=uptime_section(review, overall),
         mttr=mttr_section(review, overall, incidents),
-        monthly=monthly_chart(review, reliability),
+        monthly=monthly_chart(review, reliability, with_status),
         slo=slo_section(review, budget),
-        cost=cost_section(review, costs),
+        cost=cost_section(review, costs, scope),
         failover=failover_section(review, failover),
         migration=migration_findings(correlation),
     )
-    page.content["recommendation"] = recommendation(review, overall)
     return page, review.figures
 
 
 @dg.asset(key=["reports", "vendor_review"], deps=VENDOR_DEPS, group_name="reports", kinds={"html", "altair"})
 def vendor_review(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
-    """The vendor-choice review, reports/vendor-review.html: uptime under each weighting policy, MTTR
-    distribution, incidents per month, SLO budget use, downtime cost per month (low/base/high), failover
-    value and correlated-failure minutes, migration-vs-errors findings and a recommendation built from
-    those figures; vendor-review.figures.json lists every quoted figure with its mart cell."""
+    """The vendor-choice review, reports/vendor-review.html: first the recommendation (primary and
+    failover provider) with its reasons, uncertainty and evidence, or "not enough data"; a side-by-side
+    per provider (measured vs claimed uptime, MTTR, acknowledgement grade, SLA credits, cost, failover
+    value); then uptime per weighting policy, MTTR distribution, incidents per month, SLO budget use,
+    downtime cost per month of the window, every failover policy and the migration findings;
+    vendor-review.figures.json lists every quoted figure with its mart cell."""
+    scope = workspace_scope(context, workspace)
     with workspace.warehouse(read_only=True) as con:
         reliability = read_mart(
             con, tables.COMPONENT_RELIABILITY, required=("provider", "component", "period")
@@ -104,8 +107,17 @@ def vendor_review(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
         costs = cost_rows(read_mart(con, tables.DOWNTIME_COST))
         failover = read_mart(con, tables.FAILOVER)
         correlation = read_mart(con, tables.MIGRATION_CORRELATION)
+        reconciliation = read_mart(con, tables.RECONCILIATION, required=("group_id", "provider"))
     page, figures = build_page(
-        reliability, incidents, budget, costs, failover, correlation, display_names(workspace)
+        reliability,
+        incidents,
+        budget,
+        costs,
+        failover,
+        correlation,
+        display_names(workspace),
+        reconciliation,
+        scope,
     )
     out_dir = workspace.settings.reports_dir
     written = page.write(out_dir, "vendor-review")

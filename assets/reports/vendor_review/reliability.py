@@ -47,9 +47,9 @@ def _ranking_changes(review: Review, overall: pl.DataFrame) -> str | None:
     changed = _quote(review, flagged, "ranking_changes_with_policy", fmt_yes_no)
     if "uptime_pct_w1" in overall.columns:
         strict = max(overall.to_dicts(), key=lambda r: r["uptime_pct_w1"] or 0)
-        review.recommendation.append(
-            f"The ranking depends on the weighting: counting partial outages fully, "
-            f"{review.name(strict['provider'])} leads ({_quote(review, strict, 'uptime_pct_w1')})."
+        changed += (
+            f"; counting partial outages fully, {review.name(strict['provider'])} leads "
+            f"({_quote(review, strict, 'uptime_pct_w1')})"
         )
     return changed
 
@@ -68,7 +68,7 @@ def uptime_section(review: Review, overall: pl.DataFrame | None) -> dict | None:
         rows.append(row)
     columns = [
         ("provider", "provider"),
-        ("uptime", "uptime (default policy)"),
+        ("uptime", "uptime (default policy, status page)"),
         *[(c, POLICIES[c]) for c in policy_cols],
     ]
     chart = None
@@ -81,14 +81,10 @@ def uptime_section(review: Review, overall: pl.DataFrame | None) -> dict | None:
         chart = review.page.chart(
             "uptime-policies",
             uptime_policy_chart(long),
-            caption="Major-outage minutes always count fully; the policies differ in how a "
+            caption="Downtime is 100% minus the status page's uptime, so shorter bars are better and every "
+            "bar starts at zero. Major-outage minutes always count fully; the policies differ in how a "
             "partial-outage minute counts. Maintenance is excluded.",
         )
-    best = max(overall.to_dicts(), key=lambda r: (r["uptime_pct"] is not None, r["uptime_pct"] or 0))
-    review.recommendation.append(
-        f"{review.name(best['provider'])} had the highest status-page uptime under the default policy "
-        f"({_quote(review, best, 'uptime_pct')})."
-    )
     ranking_changes = _ranking_changes(review, overall)
     return {"rows": rows, "columns": columns, "chart": chart, "ranking_changes": ranking_changes}
 
@@ -114,17 +110,21 @@ def mttr_section(review: Review, overall: pl.DataFrame | None, incidents: pl.Dat
             chart = review.page.chart(
                 "mttr-distribution",
                 duration_distribution(resolved.with_columns(pl.col("provider").replace(review.display))),
-                caption="Each box spans the middle half of the provider's incidents; whiskers min to max.",
+                caption="Each box spans the middle half of the provider's incidents (hours, linear axis); "
+                "whiskers reach the shortest and longest.",
             )
     return {"table": table, "chart": chart}
 
 
-def monthly_chart(review: Review, reliability: pl.DataFrame | None):
-    """Status-page incidents per provider and month (None without monthly rows)."""
+def monthly_chart(review: Review, reliability: pl.DataFrame | None, with_status: list[str]):
+    """Status-page incidents per provider and month, for the providers whose status page the window
+    has evidence from (`with_status`): a zero elsewhere would read as a quiet month. None without rows."""
     if not has(reliability, "provider", "component", "period", "incidents"):
         return None
     monthly = reliability.filter(
-        (pl.col("component") == COMPONENT_PROVIDER) & (pl.col("period") != PERIOD_ALL)
+        (pl.col("component") == COMPONENT_PROVIDER)
+        & (pl.col("period") != PERIOD_ALL)
+        & pl.col("provider").is_in(with_status)
     )
     if not monthly.height:
         return None

@@ -13,13 +13,11 @@ BUDGET_KEY = ("provider", "period")
 
 @dataclass
 class Review:
-    """The page being built; sections add charts and quote figures in page order, and append the
-    sentences the recommendation paragraph is made of."""
+    """The page being built; sections add charts and quote figures in page order."""
 
     page: Page
     display: dict[str, str]
     figures: Figures = field(default_factory=Figures)
-    recommendation: list[str] = field(default_factory=list)
 
     def name(self, provider: str) -> str:
         """A provider's display name (its key when providers.yaml has none)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import polars as pl
@@ -9,7 +10,8 @@ import polars as pl
 from assets.reports.charts.vendor import cost_per_month, grouped_bars
 from assets.reports.costs import CostRow, is_incident_cost, is_month_cost
 from assets.reports.formats import fmt_count, fmt_minutes, fmt_money, fmt_pct, fmt_share, fmt_yes_no
-from assets.reports.marts_data import first_column, has
+from assets.reports.marts_data import has
+from assets.reports.scope import Scope
 from assets.reports.vendor_review.review import BUDGET_KEY, Review
 from pipelines.core import tables
 
@@ -38,16 +40,6 @@ def _budget_table(review: Review, window: pl.DataFrame, budget_columns: Sequence
         {"provider": review.name(r["provider"]), **{c: q(r, c, f) for c, _, f in cols}}
         for r in window.sort("provider").to_dicts()
     ]
-    over = [r for r in window.to_dicts() if (r.get("budget_used_pct") or 0) > 100]
-    if over:
-        review.recommendation.append(
-            "Over the whole window "
-            + ", ".join(
-                f"{review.name(r['provider'])} used {q(r, 'budget_used_pct', lambda v: fmt_pct(v, 0))}"
-                for r in over
-            )
-            + " of its error budget on our own traffic."
-        )
     return {"rows": rows, "columns": [("provider", "provider"), *[(c, label) for c, label, _ in cols]]}
 
 
@@ -86,17 +78,32 @@ def _cost_chart_data(review: Review, chart_rows: Sequence[CostRow]) -> pl.DataFr
     for c in chart_rows:
         blank = {
             "provider": review.name(c.provider),
-            "month": str(c.month),
+            "month": month_label(c.month, review.page.scope),
             "low": None,
             "base": None,
             "high": None,
         }
-        wide.setdefault((c.provider, str(c.month), c.incident_id), blank)[c.scenario] = c.total
+        wide.setdefault((c.provider, blank["month"], c.incident_id), blank)[c.scenario] = c.total
     return pl.DataFrame(list(wide.values()), schema=COST_SCHEMA).sort("month")
 
 
-def cost_section(review: Review, costs: Sequence[CostRow]) -> dict:
-    """The cost chart and the monthly table, or (no monthly rows) the most expensive incidents."""
+def month_label(month, scope: Scope | None) -> str | None:
+    """'YYYY-MM', with ' (partial)' when the window covers only part of it; None outside the window."""
+    text = str(month)[:7]
+    if scope is None:
+        return text
+    first = dt.date.fromisoformat(f"{text}-01")
+    last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    window = scope.window
+    if last < window.start or first > window.end:
+        return None
+    return text if (first >= window.start and last <= window.end) else f"{text} (partial)"
+
+
+def cost_section(review: Review, costs: Sequence[CostRow], scope: Scope | None = None) -> dict:
+    """The cost chart and the monthly table (months of the window only, partial months marked), or (no
+    monthly rows) the most expensive incidents."""
+    costs = [c for c in costs if c.month is None or month_label(c.month, scope) is not None]
     month_rows = [c for c in costs if is_month_cost(c)]
     incident_rows = [c for c in costs if is_incident_cost(c)]
     chart_rows = month_rows or [c for c in incident_rows if c.month is not None]
@@ -114,9 +121,8 @@ def cost_section(review: Review, costs: Sequence[CostRow]) -> dict:
     if month_rows:
         table: dict[tuple, dict] = {}
         for c in sorted(month_rows, key=lambda c: (str(c.month), str(c.provider))):
-            row = table.setdefault(
-                (c.month, c.provider), {"month": c.month, "provider": review.name(c.provider)}
-            )
+            label = month_label(c.month, scope)
+            row = table.setdefault((label, c.provider), {"month": label, "provider": review.name(c.provider)})
             row[c.scenario] = q(c)
         monthly = list(table.values())
     elif incident_rows:
@@ -136,47 +142,37 @@ def cost_section(review: Review, costs: Sequence[CostRow]) -> dict:
 
 
 def _failover_format(column: str):
-    return (
-        fmt_money
-        if ("cost" in column or "usd" in column)
-        else fmt_minutes
-        if "minutes" in column
-        else fmt_count
-    )
+    if "cost" in column or "usd" in column:
+        return fmt_money
+    if "minutes" in column:
+        return fmt_minutes
+    if column.endswith("_ms"):
+        return lambda v: "n/a" if v is None else f"{v:,.0f} ms"
+    return fmt_count
 
 
-def _failover_recommendation(review: Review, failover: pl.DataFrame, keys: list[str]) -> None:
-    avoided = first_column(failover, "downtime_cost_avoided_usd")
-    correlated = first_column(failover, "correlated_failure_minutes")
-    if not avoided:
-        return
-    best = max(
-        (r for r in failover.to_dicts() if r[avoided] is not None), key=lambda r: r[avoided], default=None
-    )
-    if best is None:
-        return
-    text = (
-        f"Failover policy \u201c{best.get('policy', '?')}\u201d"
-        + (f" for {review.name(best['provider'])}" if best.get("provider") else "")
-        + f" would have avoided {review.figures.quote(tables.FAILOVER, best, avoided, keys, fmt_money)}"
-    )
-    if correlated and best.get(correlated) is not None:
-        text += (
-            f"; {review.figures.quote(tables.FAILOVER, best, correlated, keys, fmt_minutes)} of correlated "
-            "failure (the fallback down at the same time) no failover can cover"
-        )
-    review.recommendation.append(text + ".")
+def plain_label(column: str) -> str:
+    """'downtime_cost_avoided_usd_low' -> 'downtime cost avoided (USD, low)'; negatives explained."""
+    words = column.split("_")
+    suffix = [w for w in words if w in ("low", "high")]
+    words = [w for w in words if w not in ("low", "high", "usd", "ms")]
+    unit = "USD" if "usd" in column else "ms" if column.endswith("_ms") else ""
+    extra = ", ".join(p for p in (unit, *suffix) if p)
+    label = " ".join(words) + (f" ({extra})" if extra else "")
+    if column == "saved_requests":
+        label += " (negative: the policy lost requests)"
+    return label
 
 
 def failover_section(review: Review, failover: pl.DataFrame | None) -> dict | None:
-    """Every simulated policy's numbers (first six numeric columns); None without the mart."""
+    """Every simulated policy with every numeric column of the mart, in plain words; None without it."""
     if failover is None or not failover.height:
         return None
     keys = [c for c in ("policy", "provider", "scenario") if c in failover.columns]
-    shown = [c for c in failover.columns if c not in keys and failover.schema[c].is_numeric()][:6]
+    shown = [c for c in failover.columns if c not in keys and failover.schema[c].is_numeric()]
     rows = []
     for r in failover.sort(keys).to_dicts():
         q = review.figures.quoter(tables.FAILOVER, r, keys)
-        rows.append({**{k: r[k] for k in keys}, **{c: q(c, _failover_format(c)) for c in shown}})
-    _failover_recommendation(review, failover, keys)
-    return {"rows": rows, "columns": [(k, k) for k in keys] + [(c, c.replace("_", " ")) for c in shown]}
+        row = {k: review.name(r[k]) if k == "provider" else r[k] for k in keys}
+        rows.append({**row, **{c: q(c, _failover_format(c)) for c in shown}})
+    return {"rows": rows, "columns": [(k, k) for k in keys] + [(c, plain_label(c)) for c in shown]}
