@@ -17,7 +17,6 @@ from typing import Any
 from assets.reports.formats import default_format
 from assets.reports.marts_data import checked
 from assets.reports.scope import publish
-from pipelines.core.files import write_atomic
 from pipelines.core.warehouse import Table
 
 Format = Callable[[Any], str]
@@ -80,5 +79,4 @@ class Figures:
 
     def write(self, path: Path) -> Path:
         body = json.dumps(self.items, indent=1, ensure_ascii=False, allow_nan=False)
-        write_atomic(path, body.encode("utf-8"))
-        return publish(path)
+        return publish(path, body.encode("utf-8"))

@@ -27,7 +27,6 @@ from markupsafe import Markup
 from assets.reports.charts.palette import ProviderColors, with_provider_scale
 from assets.reports.scope import Scope, publish
 from assets.reports.templating import ENV, GLOSSARY, json_clean
-from pipelines.core.files import write_atomic
 from pipelines.core.settings import safe_path
 
 VL_VERSION = "6.4"  # Vega-Lite of Altair 6.3 (schema v6.4.1), shipped by vl-convert 1.9
@@ -168,11 +167,9 @@ class Page:
                 raise PageError(f"{path.name}: chart {block.name!r} could not be rendered: {exc}") from exc
             svg_path = safe_path(directory, f"{stem}--{block.name}.svg")
             png_path = safe_path(directory, f"{stem}--{block.name}.png")
-            write_atomic(svg_path, svg.encode("utf-8"))
-            write_atomic(png_path, png)
-            publish(svg_path), publish(png_path)
+            publish(svg_path, svg.encode("utf-8"))
+            publish(png_path, png)
             if preview and written.preview_png is None:
                 written.preview_png = vlc.svg_to_png(svg, scale=preview_scale)
-        write_atomic(path, self.render().encode("utf-8"))
-        publish(path)
+        publish(path, self.render().encode("utf-8"))
         return written

@@ -3,12 +3,12 @@ data dir holds the bundled synthetic scenario (its planted truth, data/scenario/
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.core.config import ProvidersConfig
+from pipelines.core.files import write_atomic
 from pipelines.core.window import Window, analysis_window
 
 SOURCE_TEXT = {"run": "set by this run", "config": "from the config's analysis block"}
@@ -46,7 +46,7 @@ def workspace_scope(context, workspace) -> Scope:
 PAGE_FILE_MODE = 0o644  # pages are read by whoever serves or opens them, not only their writer
 
 
-def publish(path: Path) -> Path:
-    """Make a written report file readable by others (the atomic write creates it 0600)."""
-    os.chmod(path, PAGE_FILE_MODE)
+def publish(path: Path, body: bytes) -> Path:
+    """Write a report file atomically, readable by others (the temp file of the atomic write is 0600)."""
+    write_atomic(path, body, mode=PAGE_FILE_MODE)
     return path
