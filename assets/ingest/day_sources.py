@@ -1,18 +1,30 @@
-"""What the day-folder sources (crowd reports, App Store charts) share: walking a run's raw files, reading
-one, and the run's result with its "every record accepted or quarantined" check.
+"""What the day-folder sources (crowd reports, App Store charts) share: finding the raw files that hold rows
+for a run's days, reading one, and the run's result with its "every record accepted or quarantined" check.
+
+Files as users have them: an export may hold rows of several UTC days and sit in any day folder
+(raw/<source>/<YYYY-MM-DD>/). A row belongs to the UTC day of its own time stamp; the folder's day (the
+file's *home day*) only takes the rows that cannot be placed (no readable time, or a day no partition
+covers). Which days a file touches is kept in a small index (`cache/<source>-file-days.json` under the data
+dir, keyed by path, size and modification time), so a run reads only the files that touch its days and a
+range with no files costs one directory listing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from assets.ingest import day_folders
 from assets.ingest.day_folders import FileRefused, parse_day
+from pipelines.core.files import write_atomic
+from pipelines.core.settings import safe_path
+
+INDEX_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -22,23 +34,129 @@ class ListedFile:
     data_dir: Path
     source: str
     day: str
-    partition_day: dt.date
+    home_day: dt.date
     path: Path
     rel: str
+    size: int
+    mtime_ns: int
 
     def ensure_inside(self) -> None:
         """Refuse (FileRefused) a symlink out of the data dir; call it before any read."""
         day_folders.resolve_inside(self.data_dir, self.day, self.path, self.source)
 
 
-def listed_files(data_dir: Path, day: str, source: str) -> list[ListedFile]:
-    """Every file of raw/<source>/<day>/ sorted by name; `day` must be YYYY-MM-DD (ValueError otherwise)."""
+def source_files(data_dir: Path, source: str) -> list[ListedFile]:
+    """Every file of every day folder raw/<source>/<YYYY-MM-DD>/, by folder then name (the order duplicates
+    are ranked in). Folders whose name is not a day are not ours and are skipped."""
     data_dir = Path(data_dir)
-    partition_day = parse_day(day)
-    return [
-        ListedFile(data_dir, source, day, partition_day, path, path.relative_to(data_dir.resolve()).as_posix())
-        for path in day_folders.day_files(data_dir, day, source)
-    ]
+    root = safe_path(data_dir, "raw", source)
+    if not root.is_dir():
+        return []
+    listed = []
+    for folder in sorted(p.name for p in root.iterdir() if p.is_dir()):
+        try:
+            home_day = parse_day(folder)
+        except ValueError:
+            continue
+        for path in day_folders.day_files(data_dir, folder, source):
+            try:
+                stat = path.stat()
+            except OSError:  # removed since the folder was listed
+                continue
+            rel = path.relative_to(data_dir.resolve()).as_posix()
+            listed.append(ListedFile(data_dir, source, folder, home_day, path, rel, stat.st_size, stat.st_mtime_ns))
+    return listed
+
+
+class DayIndex:
+    """Which days each raw file of a source has rows for; an entry is valid while the file keeps its size and
+    modification time. Losing the index costs one read of every file, nothing else."""
+
+    def __init__(self, data_dir: Path, source: str) -> None:
+        self.path = safe_path(Path(data_dir), "cache", f"{source}-file-days.json")
+        self.entries: dict[str, dict] = {}
+        try:
+            saved = json.loads(self.path.read_text("utf-8"))
+            if saved.get("version") == INDEX_VERSION and isinstance(saved.get("files"), dict):
+                self.entries = saved["files"]
+        except (OSError, ValueError, AttributeError):
+            pass  # no index yet, or an unreadable one: it is rebuilt from the files
+        self.changed = False
+
+    def days_of(self, listed: ListedFile) -> list[str] | None:
+        """The file's days when the index knows this version of it, else None."""
+        entry = self.entries.get(listed.rel)
+        if entry and entry.get("size") == listed.size and entry.get("mtime_ns") == listed.mtime_ns:
+            return entry.get("days")
+        return None
+
+    def remember(self, listed: ListedFile, days: Iterable[str]) -> None:
+        self.entries[listed.rel] = {"size": listed.size, "mtime_ns": listed.mtime_ns, "days": sorted(set(days))}
+        self.changed = True
+
+    def outdated(self, listed: Sequence[ListedFile]) -> list[str]:
+        """Files the index knew in another version, or that are gone; their entries are dropped."""
+        current = {f.rel: f for f in listed}
+        stale = sorted(
+            rel
+            for rel, entry in self.entries.items()
+            if rel not in current
+            or (entry.get("size"), entry.get("mtime_ns")) != (current[rel].size, current[rel].mtime_ns)
+        )
+        for rel in stale:
+            del self.entries[rel]
+            self.changed = True
+        return stale
+
+    def save(self) -> None:
+        if self.changed:
+            body = json.dumps({"version": INDEX_VERSION, "files": self.entries}, sort_keys=True)
+            write_atomic(self.path, body.encode("utf-8"))
+            self.changed = False
+
+
+def placed_day(day: str | None, home_day: dt.date, first_day: dt.date, last_day: dt.date) -> dt.date:
+    """The partition a row goes to: its own UTC day when a partition can cover it, else the file's home day
+    (where it is quarantined with the reason it could not be placed)."""
+    try:
+        own = dt.date.fromisoformat(day or "")
+    except ValueError:  # no day, or one Python cannot hold (year 0)
+        return home_day
+    return own if first_day <= own <= last_day else home_day
+
+
+@dataclass
+class RunFiles:
+    """The files a run reads (they have rows for its days) and the files changed or removed since indexed."""
+
+    files: list[ListedFile]
+    outdated: list[str]
+    index: DayIndex
+
+
+def files_for_days(
+    data_dir: Path,
+    source: str,
+    days: Iterable[str],
+    row_days: Callable[[ListedFile], set[str | None]],
+    first_day: dt.date,
+    last_day: dt.date,
+) -> RunFiles:
+    """The files with rows for `days` (YYYY-MM-DD). `row_days(file)` reads a file the index does not know
+    and returns the UTC days of its rows (None for a row without a readable day)."""
+    wanted = {parse_day(d) for d in days}
+    listed = source_files(data_dir, source)
+    index = DayIndex(data_dir, source)
+    outdated = index.outdated(listed)
+    chosen = []
+    for file in listed:
+        known = index.days_of(file)
+        if known is None:
+            known = [(d or "") for d in row_days(file)]
+            index.remember(file, known)
+        if any(placed_day(d or None, file.home_day, first_day, last_day) in wanted for d in known):
+            chosen.append(file)
+    return RunFiles(chosen, outdated, index)
 
 
 def read_raw(path: Path) -> bytes:
@@ -58,14 +176,24 @@ def encodable(text: str) -> bool:
     return True
 
 
+CHARGED_SCHEMA = {"file": pl.String, "record_no": pl.Int64}
+
+
 @dataclass
 class DayParse:
-    """What one run read: accepted rows (the staging schema), quarantined rows, files seen, records in."""
+    """What one run read: accepted rows (the staging schema), quarantined rows, files seen, records in.
+
+    `charged` lists every record (file, record_no) of the run's days, so a rerun replaces exactly their
+    quarantine rows; `outdated` files changed or vanished since indexed (their old rejects are dropped).
+    """
 
     accepted: pl.DataFrame
     rejects: pl.DataFrame
     files: list[str]
     rows_in: int
+    charged: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CHARGED_SCHEMA))
+    outdated: list[str] = field(default_factory=list)
+    index: DayIndex | None = None
 
     @property
     def rows_accepted(self) -> int:
@@ -74,6 +202,11 @@ class DayParse:
     @property
     def rows_quarantined(self) -> int:
         return self.rejects.height
+
+    @property
+    def touches_warehouse(self) -> bool:
+        """False when the run read nothing and nothing changed: there is nothing to write or delete."""
+        return bool(self.files or self.outdated)
 
     def ensure_balanced(self, source: str, records: str, a_record: str) -> None:
         """Raise when a record was neither accepted nor quarantined: a parser bug, never bad input."""

@@ -1,17 +1,18 @@
 """staging.app_ranks: daily App Store top-chart positions per country, with our providers' apps tagged."""
 
+import datetime as dt
 
 import dagster as dg
 import polars as pl
 
 from assets.ingest.app_rankings.days import parse_app_days
-from assets.ingest.app_rankings.schema import FEED_FORMATS, SOURCE, STAGING_SCHEMA
+from assets.ingest.app_rankings.schema import FEED_FORMATS, HISTORY_FORMAT, SOURCE, STAGING_SCHEMA
 from assets.staging import raw
+from assets.staging.crowd_reports import checked_unless_empty, write_day_parse
 from pipelines.core import tables
-from pipelines.core.partitions import daily_partitions, single_run
-from pipelines.core.quality import between, check_result, has_columns, in_set, not_null, unique_together
+from pipelines.core.partitions import FIRST_DAY, daily_partitions, single_run
+from pipelines.core.quality import between, has_columns, in_set, not_null, unique_together
 from pipelines.core.resources import Workspace
-from pipelines.core.warehouse import replace_day_partitions
 
 APP_RANKS_CHECK = "app_ranks_valid"
 
@@ -28,21 +29,33 @@ APP_RANKS_CHECK = "app_ranks_valid"
 def app_ranks(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """Where each app stood in the App Store charts, per day, country and chart (a user-migration signal).
 
-    One row per accepted chart entry of raw/app_rankings/<day>/<country>-<chart>.json.
-    - partition_day, day: the raw folder's UTC day the chart was fetched on
+    One row per accepted chart entry of raw/app_rankings/<day>/<country>-<chart>.json (Apple RSS v2 or legacy
+    iTunes RSS, fetched that day), and per row of rank-history CSVs exported from other tools (any name, any
+    day folder: each row goes to the day in its `date` column).
+    - partition_day, day: the UTC day of the chart (a feed's folder day, a history row's date)
     - country: lower-case 2-letter store country; chart: chart slug from the file name (e.g. top-free)
     - rank: position in the chart, 1 = top
-    - app_id: Apple app id; app_name, artist_name: as listed in the chart
+    - app_id: Apple app id (null only for a rank-history row that names, without an id, an app not configured)
+    - app_name, artist_name: as listed in the chart
     - provider: our provider key when the app is one of the configured apps, else null
-    - feed_format: apple_rss_v2 or itunes_legacy; feed_updated (UTC) / feed_updated_text: the feed's stamp
+    - feed_format: apple_rss_v2, itunes_legacy or rank_history_csv
+    - feed_updated (UTC) / feed_updated_text: the feed's stamp (null for histories)
     - file, record_no: the source file under the data dir and the entry's position in it
     """
     days = list(context.partition_keys)
     config = workspace.providers()
     countries = [c.lower() for c in config.app_store.countries]
-    parsed = parse_app_days(workspace.settings.data_dir, days, config.provider_for_app_id(), countries)
-    with workspace.warehouse() as con:
-        replace_day_partitions(con, tables.APP_RANKS, SOURCE, days, parsed.accepted, parsed.files, parsed.rejects)
+    app_names = {name: app_id for provider in config.providers.values() for name, app_id in provider.apps.items()}
+    parsed = parse_app_days(
+        workspace.settings.data_dir,
+        days,
+        config.provider_for_app_id(),
+        countries,
+        app_names,
+        dt.datetime.now(dt.UTC),
+        FIRST_DAY,
+    )
+    write_day_parse(workspace, tables.APP_RANKS, SOURCE, days, parsed)
     context.log.info(parsed.summary("app ranks", days))
     return dg.MaterializeResult(
         metadata={
@@ -55,13 +68,20 @@ def app_ranks(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mat
 
 
 def app_ranks_check(accepted: pl.DataFrame, countries: list[str]) -> dg.AssetCheckResult:
-    """Blocking: every row has an app id and name, a rank >= 1, a configured country, one app per rank."""
-    return check_result(
+    """Blocking: every row has an app name and (but for name-only histories) an id, a rank >= 1, a configured
+    country, one app per rank."""
+    frame = accepted.with_columns(
+        pl.when(pl.col("feed_format") == HISTORY_FORMAT)
+        .then(pl.coalesce("app_id", pl.lit("named only")))
+        .otherwise(pl.col("app_id"))
+        .alias("app_id_unless_named_only")
+    )
+    return checked_unless_empty(
         APP_RANKS_CHECK,
-        accepted,
+        frame,
         [
             has_columns(*STAGING_SCHEMA),
-            not_null("app_id"),
+            not_null("app_id_unless_named_only"),
             not_null("app_name"),
             not_null("country"),
             not_null("chart"),

@@ -148,7 +148,9 @@ def test_other_unusable_files(tmp_path):
     assert reasons(parsed, "us-top-free.json")[0].startswith("file: not UTF-8 text")
     assert reasons(parsed, "gb-top-free.json")[0].startswith("file: not valid JSON (Extra data")
     assert reasons(parsed, "in-top-free.json")[0].startswith("feed: neither 'results'")
-    assert reasons(parsed, "de-top-free.xml")[0].startswith("file name: 'de-top-free.xml'")
+    assert reasons(parsed, "de-top-free.xml")[0].startswith(
+        "file: 'de-top-free.xml' is neither a <country>-<chart>.json chart feed nor a rank-history CSV (no date"
+    )
     assert parsed.rows_in == 6 and parsed.rows_accepted == 0
 
 
@@ -257,3 +259,90 @@ def test_generated_charts_survive_a_write_parse_round_trip(apps, legacy, bare_si
     got = parsed.accepted.sort("rank").select("rank", "app_id", "app_name").rows()
     assert got == [(n + 1, i, name) for n, (i, name) in enumerate(apps)]
     assert set(parsed.accepted["feed_format"]) == {"itunes_legacy" if legacy else "apple_rss_v2"}
+
+
+# ---------------------------------------------------------------- rank histories exported from other tools
+
+NAMES = {"Claude by Anthropic": "6473753684", "ChatGPT": "6448311069", "Google Gemini": "6477489729"}
+SPAN = ["2026-03-01", "2026-03-02", "2026-03-03"]
+NOW = dt.datetime(2026, 3, 10, tzinfo=dt.UTC)
+
+
+def parse_history(data_dir: Path, days=SPAN) -> RanksParse:
+    parsed = parse_app_days(data_dir, list(days), APPS, COUNTRIES, NAMES, NOW, dt.date(2010, 1, 1))
+    assert parsed.rows_in == parsed.rows_accepted + parsed.rows_quarantined
+    return parsed
+
+
+def test_a_rank_history_csv_is_recognised_by_its_header_and_each_row_lands_on_its_date(tmp_path):
+    land(tmp_path, "rank_history_us_gb.csv", day="2026-03-03")  # exported on the 3rd, three days inside
+    parsed = parse_history(tmp_path)
+    rows = parsed.accepted.sort("partition_day", "country", "rank")
+    assert rows.select("partition_day", "country", "chart", "rank", "app_id", "provider").rows() == [
+        (dt.date(2026, 3, 1), "gb", "top-free", 3, "6448311069", "openai"),
+        (dt.date(2026, 3, 1), "us", "top-free", 1, "6448311069", "openai"),
+        (dt.date(2026, 3, 1), "us", "top-free", 2, "835599320", None),
+        (dt.date(2026, 3, 1), "us", "top-free", 5, "6473753684", "anthropic"),
+        (dt.date(2026, 3, 2), "gb", "top-free", 1, "6473753684", "anthropic"),
+        (dt.date(2026, 3, 2), "us", "top-free", 1, "6473753684", "anthropic"),
+        (dt.date(2026, 3, 2), "us", "top-free", 2, "6448311069", "openai"),
+        (dt.date(2026, 3, 2), "us", "top-free", 3, "6477489729", "google"),  # named only: id from the config
+        (dt.date(2026, 3, 2), "us", "top-free", 4, None, None),  # named only, not ours: kept without an id
+        (dt.date(2026, 3, 3), "us", "top-free", 1, "6473753684", "anthropic"),
+        (dt.date(2026, 3, 3), "us", "top-free", 6, "6448311069", "openai"),
+    ]
+    assert set(rows["feed_format"]) == {"rank_history_csv"} and rows["day"].equals(rows["partition_day"])
+    assert rows.filter(pl.col("rank") == 4)["app_name"].to_list()[-1] == "Threads"
+    assert rows["artist_name"][0] == "OpenAI OpCo LLC"  # the Publisher column
+    middle = parse_history(tmp_path, days=["2026-03-02"])
+    assert middle.accepted.sort("country", "rank").equals(
+        parsed.accepted.filter(pl.col("partition_day") == dt.date(2026, 3, 2)).sort("country", "rank")
+    )
+
+
+def test_each_bad_history_row_is_quarantined_naming_its_field(tmp_path):
+    land(tmp_path, "rank_history_bad_rows.csv", day="2026-03-03")
+    parsed = parse_history(tmp_path)
+    assert reasons(parsed, "rank_history_bad_rows.csv") == {
+        2: "date: '03/02/2026' is not a YYYY-MM-DD day",
+        3: "date: missing",
+        4: "country: 'fr' is not a configured country (us, gb, in, de, sg)",
+        5: "chart: 'top free!' is not a chart name such as top-free",
+        6: "rank: '0' is not a whole number >= 1",
+        7: "rank: 'six' is not a whole number >= 1",
+        8: "app_id: '-5' is not a positive integer Apple app id",
+        10: "app_name: missing or empty, and app_id is not a configured app",
+        11: "rank: 1 of us top-free on 2026-03-02 is already taken (record 1)",
+        12: "app_id: '6473753684' already listed at rank 1",
+        13: "row: 4 fields but the header has 6",
+        14: "date: 2099-03-02 is in the future",
+        15: "line: malformed CSV quoting (unexpected end of data)",
+    }
+    assert parsed.accepted.select("rank", "app_id", "app_name").rows() == [
+        (1, "6473753684", "Claude by Anthropic"),
+        (8, None, "Some App Nobody Configured"),
+    ]
+    assert (parsed.rows_in, parsed.rows_accepted, parsed.rows_quarantined) == (15, 2, 13)
+
+
+def test_a_csv_that_is_not_a_rank_history_is_refused_whole(tmp_path):
+    folder = land(tmp_path, day="2026-03-02")
+    (folder / "downloads.csv").write_text("date,country,chart,downloads,app_name\n2026-03-02,us,top-free,5,Claude\n")
+    parsed = parse_history(tmp_path)
+    (reason,) = reasons(parsed, "downloads.csv").values()
+    assert reason.startswith("file: 'downloads.csv' is neither a <country>-<chart>.json chart feed nor a rank-history")
+    assert "(no rank column; found: date, country, chart, downloads, app_name)" in reason
+    assert (parsed.rows_in, parsed.rows_quarantined) == (1, 1)
+
+
+def test_one_source_per_chart_and_day_the_first_file_wins(tmp_path):
+    land(tmp_path, "good/us-top-free.json", day="2026-03-02")  # the fetched feed, an earlier folder
+    land(tmp_path, "rank_history_us_gb.csv", day="2026-03-03")
+    parsed = parse_history(tmp_path, days=["2026-03-02"])
+    feed = "raw/app_rankings/2026-03-02/us-top-free.json"
+    us = parsed.accepted.filter(pl.col("country") == "us")
+    assert set(us["file"]) == {feed} and us["rank"].is_unique().all()
+    assert reasons(parsed, "rank_history_us_gb.csv") == {
+        n: f"chart: us top-free on 2026-03-02 already comes from {feed}" for n in (5, 6, 7, 8)
+    }
+    assert parsed.accepted.filter(pl.col("country") == "gb")["feed_format"].to_list() == ["rank_history_csv"]

@@ -44,8 +44,8 @@ def land(data_dir: Path, *fixtures: str, day: str = DAY, gzipped: bool = False) 
     return folder
 
 
-def parse(data_dir: Path, days=(DAY,), now: dt.datetime = NOW) -> CrowdParse:
-    parsed = parse_crowd_days(data_dir, list(days), SERVICES, COUNTRIES, now)
+def parse(data_dir: Path, days=(DAY,), now: dt.datetime = NOW, first_day: dt.date = dt.date.min) -> CrowdParse:
+    parsed = parse_crowd_days(data_dir, list(days), SERVICES, COUNTRIES, now, first_day)
     assert parsed.rows_in == parsed.rows_accepted + parsed.rows_quarantined
     return parsed
 
@@ -154,7 +154,6 @@ def test_each_bad_csv_row_is_quarantined_with_its_data_row_number_and_field(tmp_
         7: "timestamp: '2026-03-02 lunch time' is not a valid ISO 8601 timestamp",
         8: "reports: -7 is negative",
         9: "reports: '12.5' is not an integer count",
-        10: "timestamp: '2026-03-02T23:59:59-00:30' is 2026-03-03T00:29:59Z in UTC, outside partition day 2026-03-02",
         11: "duplicate: same timestamp, service, country and problem_type as record 1 of "
         "raw/crowd_reports/2026-03-02/bad_rows.csv",
         12: "baseline: 'lots' is not a number",
@@ -167,7 +166,11 @@ def test_each_bad_csv_row_is_quarantined_with_its_data_row_number_and_field(tmp_
     for record_no, text in expected.items():
         assert got[record_no].startswith(text), (record_no, got[record_no])
     assert parsed.accepted["record_no"].to_list() == [1, 17]
-    assert (parsed.rows_in, parsed.rows_accepted, parsed.rows_quarantined) == (17, 2, 15)
+    assert (parsed.rows_in, parsed.rows_accepted, parsed.rows_quarantined) == (16, 2, 14)
+    # row 10 ('2026-03-02T23:59:59-00:30') is 00:29:59 UTC on the next day: it belongs there, not here
+    next_day = parse(tmp_path, days=["2026-03-03"])
+    assert next_day.accepted.select("record_no", "partition_day").rows() == [(10, dt.date(2026, 3, 3))]
+    assert next_day.rows_in == 1
     raw_16 = parsed.rejects.filter(pl.col("record_no") == 16)["raw"][0]
     assert raw_16.startswith("\\xff\\xfe2026-03-02T12:13:00Z")  # bad bytes kept visibly in the raw preview
 
@@ -182,7 +185,7 @@ def test_each_bad_jsonl_line_is_quarantined_with_its_line_number_and_field(tmp_p
         4: "reports: 'true' is not an integer count",
         5: "baseline: -2 is negative",
         6: "service: expected text or a number, got an object",
-        7: "timestamp: '2126-03-02T12:00:00Z' is 2126-03-02T12:00:00Z in UTC, outside partition day",
+        7: "timestamp: '2126-03-02T12:00:00Z' is 2126-03-02T12:00:00Z in UTC, in the future",
         8: "line: not valid UTF-8 text",  # Latin-1 "é"
     }
     assert sorted(got) == sorted(expected)
@@ -258,7 +261,7 @@ def test_rows_in_the_future_are_quarantined(tmp_path):
     parsed = parse(tmp_path, now=utc(2026, 3, 2, 12))
     assert parsed.accepted["record_no"].to_list() == [1]
     assert reasons(parsed, "live.csv") == {
-        2: "timestamp: '2026-03-02T12:01:00Z' is in the future (now 2026-03-02T12:00:00Z)"
+        2: "timestamp: '2026-03-02T12:01:00Z' is 2026-03-02T12:01:00Z in UTC, in the future"
     }
 
 
@@ -285,7 +288,7 @@ def test_duplicates_across_files_of_a_day_keep_the_first_file(tmp_path):
     }
 
 
-def test_a_range_of_days_checks_each_row_against_its_own_folder(tmp_path):
+def test_a_range_of_days_places_each_row_on_its_own_utc_day_whatever_its_folder(tmp_path):
     day1 = land(tmp_path, "good/minimal_columns.csv")
     day2 = tmp_path / "raw" / "crowd_reports" / "2026-03-03"
     day2.mkdir(parents=True)
@@ -295,8 +298,12 @@ def test_a_range_of_days_checks_each_row_against_its_own_folder(tmp_path):
     parsed = parse(tmp_path, days=[DAY, "2026-03-03", "2026-03-04"])  # the 4th has no folder: nothing to do
     assert day1.exists()
     by_day = dict(parsed.accepted.group_by("partition_day").len().rows())
-    assert by_day == {dt.date(2026, 3, 2): 2, dt.date(2026, 3, 3): 1}
-    assert reasons(parsed, "x.csv")[2].endswith("outside partition day 2026-03-03")
+    assert by_day == {dt.date(2026, 3, 2): 3, dt.date(2026, 3, 3): 1}
+    assert parsed.accepted.filter(pl.col("file").str.ends_with("x.csv")).select("record_no", "partition_day").rows() == [
+        (1, dt.date(2026, 3, 3)),
+        (2, dt.date(2026, 3, 2)),
+    ]
+    assert parsed.rows_quarantined == 0
 
 
 def test_empty_and_header_only_files_have_no_records(tmp_path):
@@ -358,7 +365,8 @@ def test_arbitrary_bytes_never_crash_and_every_record_is_accounted_for(data, suf
         folder.mkdir(parents=True)
         content = gzip.compress(data) if compress and suffix.endswith(".gz") else data
         (folder / f"export{suffix}").write_bytes(content)
-        parsed = parse(Path(tmp))
+        # with only DAY placeable, every record of the file is DAY's: placed there or quarantined there
+        parsed = parse(Path(tmp), now=utc(2026, 3, 2, 23, 59, 59), first_day=dt.date(2026, 3, 2))
     numbers = sorted(parsed.accepted["record_no"].to_list() + parsed.rejects["record_no"].to_list())
     if 0 in numbers:
         assert numbers == [0] and parsed.rows_in == 1  # the whole file refused: one reject, nothing else
@@ -451,3 +459,113 @@ def test_valid_rows_survive_a_write_parse_round_trip(rows, fmt, compress, number
         assert out["reports"] == row["reports"]
         assert out["problem_type"] == row["problem_type"]
         assert out["baseline"] == row["baseline"]
+
+
+# ---------------------------------------------------------------- files spanning days, the file index
+
+MULTI_DAY = "downdetector_claude_72h.csv"  # 3 UTC days in Pacific time, landed in the 2026-03-03 folder
+SPAN = ["2026-03-01", "2026-03-02", "2026-03-03"]
+
+
+def land_multi_day(data_dir: Path) -> str:
+    folder = data_dir / "raw" / "crowd_reports" / SPAN[-1]
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / MULTI_DAY, folder / MULTI_DAY)
+    return f"raw/crowd_reports/{SPAN[-1]}/{MULTI_DAY}"
+
+
+def placed(parsed: CrowdParse) -> list[tuple[str, int]]:
+    return [(d.isoformat(), n) for d, n in parsed.accepted.select("partition_day", "record_no").rows()]
+
+
+def test_a_multi_day_export_in_one_folder_lands_each_row_on_its_own_utc_day(tmp_path):
+    land_multi_day(tmp_path)
+    by_day = {day: parse(tmp_path, days=[day]) for day in SPAN}
+    # 16:15 -08:00 on 1 March is 00:15 UTC on 2 March; 16:00 -08:00 on 2 March is midnight UTC on 3 March
+    assert placed(by_day["2026-03-01"]) == [("2026-03-01", 1), ("2026-03-01", 2)]
+    assert placed(by_day["2026-03-02"]) == [("2026-03-02", n) for n in (3, 4, 5, 6, 8)]
+    assert placed(by_day["2026-03-03"]) == [("2026-03-03", n) for n in (9, 10, 11)]
+    assert reasons(by_day["2026-03-02"], MULTI_DAY) == {7: "reports: -3 is negative (must be a count >= 0)"}
+    # rows that cannot be placed stay with the folder's day and are quarantined there, nowhere else
+    home = reasons(by_day["2026-03-03"], MULTI_DAY)
+    assert sorted(home) == [12, 13] and "has no UTC offset" in home[13]
+    assert reasons(by_day["2026-03-01"], MULTI_DAY) == {}
+    assert sum(p.rows_in for p in by_day.values()) == 13  # every data row of the file, exactly once
+    # one run over the range = the days run one by one, in any order
+    together = parse(tmp_path, days=SPAN)
+    assert placed(together) == sorted(row for d in SPAN for row in placed(by_day[d]))
+    assert together.rejects.sort("record_no").equals(
+        pl.concat([by_day[d].rejects for d in reversed(SPAN)]).sort("record_no")
+    )
+    assert together.charged["record_no"].sort().to_list() == list(range(1, 14))
+
+
+def test_rows_before_the_first_partition_day_are_quarantined_in_the_folder_day(tmp_path):
+    folder = tmp_path / "raw" / "crowd_reports" / DAY
+    folder.mkdir(parents=True)
+    (folder / "old.csv").write_text("timestamp,service,country,reports\n2009-12-31T23:00:00Z,Claude,us,1\n")
+    parsed = parse(tmp_path, first_day=dt.date(2010, 1, 1))
+    assert reasons(parsed, "old.csv") == {
+        1: "timestamp: '2009-12-31T23:00:00Z' is 2009-12-31T23:00:00Z in UTC, before the first partition day 2010-01-01"
+    }
+    assert parse(tmp_path, days=["2009-12-31"], first_day=dt.date(2010, 1, 1)).rows_in == 0  # counted once
+
+
+def test_an_empty_history_costs_one_listing_and_no_reads(tmp_path, monkeypatch):
+    """3.5 years with no crowd files: no per-day folder look-ups, nothing read, nothing to write."""
+    from assets.ingest import day_folders
+
+    listings: list[str] = []
+    monkeypatch.setattr(day_folders, "day_files", lambda *args: listings.append(args[1]) or [])
+    days = [(dt.date(2022, 9, 1) + dt.timedelta(days=n)).isoformat() for n in range(1277)]
+    parsed = parse(tmp_path, days=days)
+    assert (parsed.rows_in, parsed.files, listings, parsed.touches_warehouse) == (0, [], [], False)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_run_reads_only_the_files_of_its_days_and_reindexes_a_changed_file(tmp_path, monkeypatch):
+    from assets.ingest.crowd_reports import days as crowd_days
+
+    opened: list[str] = []
+    real = crowd_days.read_file_records
+    monkeypatch.setattr(crowd_days, "read_file_records", lambda path, *a: opened.append(path.name) or real(path, *a))
+    land_multi_day(tmp_path)
+    older = tmp_path / "raw/crowd_reports/2026-02-20"
+    older.mkdir(parents=True)
+    (older / "feb.csv").write_text("timestamp,service,country,reports\n2026-02-20T09:00:00Z,Claude,us,4\n")
+    first = parse(tmp_path, days=["2026-03-02"])
+    first.index.save()
+    assert sorted(opened) == [MULTI_DAY, "feb.csv"]  # each file read once, to index it
+    opened.clear()
+    assert parse(tmp_path, days=["2026-03-02"]).rows_accepted == 5 and opened == [MULTI_DAY]
+    opened.clear()
+    assert parse(tmp_path, days=["2026-02-25"]).files == [] and opened == []  # no file has rows that day
+    # an edited file is read again, and its old quarantine is marked for removal
+    export = tmp_path / "raw/crowd_reports/2026-03-03" / MULTI_DAY
+    export.write_text("\n".join(export.read_text().splitlines()[:3]) + "\n")
+    again = parse(tmp_path, days=["2026-03-02"])
+    assert (again.rows_in, again.outdated) == (0, [f"raw/crowd_reports/2026-03-03/{MULTI_DAY}"])
+    assert opened == [MULTI_DAY]
+
+
+def test_a_generated_world_loads_the_same_rows_with_every_file_in_one_folder(tmp_path):
+    """Second world (2023, a tenth of the traffic): moving every export into one day folder changes nothing
+    but the file paths: each day gets the same rows and the same quarantine."""
+    from pipelines.scenario import generate
+
+    generate(tmp_path / "w", seed=7, start="2023-05-01", end="2023-05-07", scale=0.1, sources=("crowd_reports",))
+    days = [f"2023-05-0{n}" for n in range(1, 8)]
+    spread = parse(tmp_path / "w", days=days, now=utc(2023, 6, 1))
+    pooled_folder = tmp_path / "p" / "raw" / "crowd_reports" / "2023-05-07"
+    pooled_folder.mkdir(parents=True)
+    for path in sorted((tmp_path / "w/raw/crowd_reports").glob("*/*")):
+        shutil.copy(path, pooled_folder / f"{path.parent.name}_{path.name}")
+    pooled = parse(tmp_path / "p", days=days, now=utc(2023, 6, 1))
+    columns = ["partition_day", "ts", "service", "country", "reports", "problem_type", "baseline"]
+    assert spread.rows_accepted > 1000
+    assert pooled.accepted.select(columns).sort(columns).equals(spread.accepted.select(columns).sort(columns))
+    assert (pooled.rows_in, pooled.rows_quarantined) == (spread.rows_in, spread.rows_quarantined)
+    middle = parse(tmp_path / "p", days=["2023-05-04"], now=utc(2023, 6, 1))
+    assert middle.accepted.select(columns).sort(columns).equals(
+        spread.accepted.filter(pl.col("partition_day") == dt.date(2023, 5, 4)).select(columns).sort(columns)
+    )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -39,6 +39,7 @@ class Case:
     rejects: dict[int, str] = field(default_factory=dict)  # record_no -> text its reason must contain
     superseded: int = 0  # status pages: accepted, then replaced by a newer version of the same incident
     child: tuple[int, ...] = ()  # status pages: record_nos whose reject is a child row, the incident loaded
+    elsewhere: int = 0  # crowd reports: rows that belong to other UTC days (loaded when those days run)
 
     @property
     def id(self) -> str:
@@ -156,8 +157,9 @@ CROWD_CASES = [
     case_param(crowd("schema drift: columns added", "added_column.csv", 1, {})),
     case_param(crowd("negative counts", "negative.csv", 1, {
         1: "reports: -5 is negative", 2: "baseline: -1 is negative", 3: "reports: -0 is negative"})),
-    case_param(crowd("timestamps outside the partition day", "out_of_partition.csv", 1, {
-        n: "outside partition day 2026-03-02" for n in (1, 2, 4, 5)})),
+    # rows of other UTC days (1, 2, 4) wait for their own day's run; only the far future is refused
+    case_param(replace(crowd("timestamps of other days and the future", "out_of_partition.csv", 1, {
+        5: "in UTC, in the future"}), elsewhere=3)),
 ]
 
 
@@ -184,7 +186,7 @@ def test_crowd_reports_bad_file_outcome(crowd_run, warehouse, case: Case):
     assert len(rows) == case.accepted
     path = crowd_run.workspace.settings.data_dir / case.lands_as
     records = 1 if 0 in case.rejects else max(0, text_lines(path) - (1 if ".csv" in path.name else 0))
-    assert records == case.accepted + len(case.rejects)
+    assert records == case.accepted + len(case.rejects) + case.elsewhere
 
 
 def test_crowd_reports_good_rows_load_and_the_totals_add_up(crowd_run, warehouse):
@@ -197,6 +199,8 @@ def test_crowd_reports_good_rows_load_and_the_totals_add_up(crowd_run, warehouse
     quarantined = sum(len(r) for r in crowd_run.rejects.values())
     assert (meta["rows_accepted"], meta["rows_quarantined"]) == (total, quarantined)
     assert meta["rows_in"] == len(rows) + sum(c.values[0].accepted + len(c.values[0].rejects) for c in CROWD_CASES)
+    # rows placed on other days are counted where they load, not here
+    assert sum(c.values[0].elsewhere for c in CROWD_CASES) == 3
     # what the cases kept, kept right: converted to UTC with the original text beside it
     tz = {r["ts_text"]: r["ts"] for r in warehouse.query(
         crowd_run.workspace, "SELECT ts_text, ts FROM staging.crowd_reports WHERE file = ?", [f"{CROWD}/timezones.csv"])}
@@ -210,24 +214,24 @@ def test_crowd_reports_good_rows_load_and_the_totals_add_up(crowd_run, warehouse
 
 
 def test_crowd_reports_in_the_future_are_quarantined(fresh_workspace, warehouse):
-    """The newest partition Dagster offers is yesterday (UTC): a bucket two hours from now is refused there.
+    """A bucket on a day after today (UTC) can belong to no partition: it is refused on its folder's day.
 
-    (It is both outside the partition day and in the future; the partition check comes first. The parser's
-    own "in the future" check is unit-tested in tests/ingest with an injected clock.)
+    (A bucket later today waits for today's partition, which Dagster offers once the day has ended. The
+    parser's own clock is unit-tested in tests/ingest with an injected clock.)
     """
     workspace = fresh_workspace("bad_crowd_future")
     now = dt.datetime.now(dt.UTC)
     yesterday = (now - dt.timedelta(days=1)).strftime("%Y-%m-%d")
     folder = workspace.settings.data_dir / "raw/crowd_reports" / yesterday
     folder.mkdir(parents=True)
-    ahead = now + dt.timedelta(hours=2)
+    ahead = now + dt.timedelta(days=2)
     (folder / "live.csv").write_text(
         "timestamp,service,country,reports\n"
         f"{yesterday}T12:00:00Z,Claude,us,5\n{ahead:%Y-%m-%dT%H:%M:%SZ},Claude,us,6\n")
     run = collect(materialize([crowd_reports], workspace, yesterday), workspace, "crowd_reports", warehouse)
     file = f"raw/crowd_reports/{yesterday}/live.csv"
     assert list(run.rejects) == [file] and list(run.rejects[file]) == [2]
-    assert run.rejects[file][2].endswith(f"outside partition day {yesterday}")
+    assert run.rejects[file][2].endswith("in UTC, in the future")
     assert run.metadata["staging/crowd_reports"]["rows_accepted"] == 1
 
 

@@ -58,7 +58,8 @@ def test_crowd_reports_rerun_is_identical_and_leaves_other_days_alone(fresh_work
     run([crowd_reports], workspace, NEXT_DAY)
     first = digests(warehouse, workspace, ("staging.crowd_reports",))
     before = counts_by_day(warehouse, workspace, "staging.crowd_reports")
-    assert before["2026-03-02"] > 10 and before["2026-03-03"] == 1
+    # next.csv's row, plus three rows of 2026-03-03 in the bad fixtures copied into 2026-03-02's folder
+    assert before["2026-03-02"] > 10 and before["2026-03-03"] == 4
 
     run([crowd_reports], workspace, DAY)
     assert digests(warehouse, workspace, ("staging.crowd_reports",)) == first

@@ -96,8 +96,39 @@ def test_check_fails_on_rows_that_must_not_flow_on():
     assert not result.passed
     failed = {(f["expectation"], str(f["column"])) for f in result.metadata["failed"].value}
     assert {
-        ("expect_column_values_to_not_be_null", "app_id"),
+        ("expect_column_values_to_not_be_null", "app_id_unless_named_only"),
         ("expect_column_values_to_be_between", "rank"),
         ("expect_column_values_to_be_in_set", "country"),
     } <= failed
     assert any(f[0] == "expect_compound_columns_to_be_unique" for f in failed)
+
+
+def test_a_rank_history_fills_its_days_and_a_rerun_of_the_middle_day_changes_nothing(data_dir, workspace):
+    folder = data_dir / "raw" / "app_rankings" / "2026-03-03"
+    folder.mkdir(parents=True)
+    shutil.copy(FIXTURES / "rank_history_us_gb.csv", folder)
+    span = {"dagster/asset_partition_range_start": "2026-03-01", "dagster/asset_partition_range_end": "2026-03-03"}
+    result = dg.materialize([app_ranks], resources={"workspace": workspace}, tags=span)
+    assert result.success and all(c.passed for c in result.get_asset_check_evaluations())  # named-only rows pass
+    by_day = ["day", "country", "chart", "rank"]
+    table, rejects = snapshot(data_dir)
+    table = table.sort(by_day)
+    assert dict(table.group_by("day").len().sort("day").rows()) == {
+        dt.date(2026, 3, 1): 4,
+        dt.date(2026, 3, 2): 5,
+        dt.date(2026, 3, 3): 2,
+    }
+    assert rejects.is_empty()
+    assert table.filter(pl.col("app_id").is_null())["app_name"].to_list() == ["Threads"]
+
+    assert dg.materialize([app_ranks], partition_key="2026-03-02", resources={"workspace": workspace}).success
+    again, again_rejects = snapshot(data_dir)
+    assert again.sort(by_day).equals(table) and again_rejects.is_empty()
+
+    # the export edited (2 March gone): rerunning that day drops its rows and leaves the others alone
+    history = folder / "rank_history_us_gb.csv"
+    history.write_text("".join(line for line in history.read_text().splitlines(True) if ",2026-03-02," not in line
+                               and not line.startswith("2026-03-02")))
+    assert dg.materialize([app_ranks], partition_key="2026-03-02", resources={"workspace": workspace}).success
+    edited, _ = snapshot(data_dir)
+    assert edited.sort(by_day).equals(table.filter(pl.col("day") != dt.date(2026, 3, 2)))

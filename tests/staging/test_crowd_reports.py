@@ -58,11 +58,11 @@ def test_materialize_writes_the_partition_and_its_rejects_and_reruns_are_identic
     assert table.filter(pl.col("service") == "Perplexity")["provider"].to_list() == [None]
     assert set(table["partition_day"]) == {dt.date(2026, 3, 2)}
 
-    assert rejects.height == 15 + 7 + 3
+    assert rejects.height == 14 + 7 + 3  # bad_rows.csv row 10 is 00:29:59 UTC on 2026-03-03: that day's row
     assert set(rejects["record_no"].filter(rejects["file"].str.ends_with("renamed_column.csv"))) == {1, 2, 3}
 
     meta = metadata(result)
-    assert (meta["rows_in"], meta["rows_accepted"], meta["rows_quarantined"]) == (41, 16, 25)
+    assert (meta["rows_in"], meta["rows_accepted"], meta["rows_quarantined"]) == (40, 16, 24)
     assert meta["rows_in"] == meta["rows_accepted"] + meta["rows_quarantined"]
     assert meta["schema_drift"]["raw/crowd_reports/2026-03-02/drift_extra_columns.csv"] == {
         "extra_columns": ["region", "source_url"]
@@ -75,15 +75,20 @@ def test_materialize_writes_the_partition_and_its_rejects_and_reruns_are_identic
     table2, rejects2 = snapshot(data_dir)
     assert table2.equals(table) and rejects2.equals(rejects)  # no duplicates after a rerun
 
-    # another day's run leaves this partition alone; a file removed since takes its rejects with it
+    # another day's run leaves this partition alone (and loads the row of bad_rows.csv that is its own);
+    # a file removed since takes its rejects with it
     (data_dir / "raw/crowd_reports" / DAY / "renamed_column.csv").unlink()
     assert dg.materialize(
         [crowd_reports], partition_key="2026-03-03", resources={"workspace": workspace}
     ).success
-    assert snapshot(data_dir)[0].equals(table)
+    after = snapshot(data_dir)[0]
+    assert after.filter(pl.col("partition_day") == dt.date(2026, 3, 2)).equals(table)
+    assert after.filter(pl.col("partition_day") == dt.date(2026, 3, 3))["record_no"].to_list() == [10]
+    assert snapshot(data_dir)[1].height == rejects.height - 3
     assert dg.materialize([crowd_reports], partition_key=DAY, resources={"workspace": workspace}).success
     table3, rejects3 = snapshot(data_dir)
-    assert table3.equals(table) and rejects3.height == rejects.height - 3
+    assert table3.filter(pl.col("partition_day") == dt.date(2026, 3, 2)).equals(table)
+    assert rejects3.height == rejects.height - 3
 
 
 def test_asset_is_a_single_run_daily_partition_over_the_raw_files():
@@ -148,3 +153,33 @@ def test_a_single_run_backfill_writes_every_day_of_its_range(data_dir, workspace
     events = result.asset_materializations_for_node("staging__crowd_reports")
     assert sorted(e.partition for e in events) == ["2026-03-02", "2026-03-03"]  # one run, both partitions
     assert rejects.is_empty() and events[0].metadata["days"].value == 2
+
+
+def test_a_multi_day_export_fills_three_partitions_and_rerunning_the_middle_day_changes_nothing(data_dir, workspace):
+    folder = data_dir / "raw" / "crowd_reports" / "2026-03-03"
+    folder.mkdir(parents=True)
+    shutil.copy(FIXTURES / "downdetector_claude_72h.csv", folder)
+    days = {"dagster/asset_partition_range_start": "2026-03-01", "dagster/asset_partition_range_end": "2026-03-03"}
+    assert dg.materialize([crowd_reports], resources={"workspace": workspace}, tags=days).success
+    table, rejects = snapshot(data_dir)
+    per_day = dict(table.group_by("partition_day").len().sort("partition_day").rows())
+    assert per_day == {dt.date(2026, 3, 1): 2, dt.date(2026, 3, 2): 5, dt.date(2026, 3, 3): 3}
+    assert (table["ts"].dt.date() == table["partition_day"]).all()
+    assert rejects["record_no"].to_list() == [7, 12, 13]
+
+    middle = dg.materialize([crowd_reports], partition_key="2026-03-02", resources={"workspace": workspace})
+    assert middle.success
+    again_table, again_rejects = snapshot(data_dir)
+    assert again_table.equals(table) and again_rejects.equals(rejects)
+    meta = metadata(middle)
+    assert (meta["rows_in"], meta["rows_accepted"], meta["rows_quarantined"], meta["files"]) == (6, 5, 1, 1)
+
+
+def test_three_and_a_half_empty_years_never_open_the_warehouse_nor_start_great_expectations(workspace, data_dir):
+    days = dg.PartitionKeyRange("2022-09-01", "2026-02-28")
+    context = dg.build_asset_context(partition_key_range=days, resources={"workspace": workspace})
+    result = crowd_reports(context)
+    assert result.metadata["days"] == 1277 and result.metadata["rows_in"] == 0
+    (check,) = result.check_results
+    assert check.passed and check.metadata["rows"].value == 0
+    assert not workspace.settings.warehouse_path.exists()

@@ -1,11 +1,12 @@
-"""The App Store chart contract: feed formats we read and the staging table."""
+"""The App Store chart contract: formats we read (two feeds, one rank-history CSV) and the staging table."""
 
 from __future__ import annotations
 
 import polars as pl
 
 SOURCE = "app_rankings"
-FEED_FORMATS = ("apple_rss_v2", "itunes_legacy")
+HISTORY_FORMAT = "rank_history_csv"  # rank histories exported from other tools (history_csv.py)
+FEED_FORMATS = ("apple_rss_v2", "itunes_legacy", HISTORY_FORMAT)
 
 # staging.app_ranks (contract columns first; record_no = the entry's 1-based position in `file`)
 STAGING_SCHEMA = {

@@ -81,7 +81,7 @@ def _baseline_checks() -> list[Check]:
     ]
 
 
-def first_reason(countries: Sequence[str], now: dt.datetime) -> pl.Expr:
+def first_reason(countries: Sequence[str], now: dt.datetime, first_day: dt.date) -> pl.Expr:
     """The first thing wrong with each record (null = fine); a reading error (`reason`) comes first."""
     checks = (
         _missing_checks()
@@ -90,7 +90,7 @@ def first_reason(countries: Sequence[str], now: dt.datetime) -> pl.Expr:
         + _country_checks(countries)
         + _label_checks()
         + _baseline_checks()
-        + timestamps.window_checks(now)
+        + timestamps.window_checks(now, first_day)
     )
     chain = pl.when(checks[0][0]).then(checks[0][1])
     for condition, message in checks[1:]:

@@ -60,26 +60,37 @@ def format_checks() -> list[Check]:
     ]
 
 
-def window_checks(now: dt.datetime) -> list[Check]:
-    """`ts` must fall inside the record's UTC partition day and not after `now`."""
+def window_checks(now: dt.datetime, first_day: dt.date) -> list[Check]:
+    """`ts` must not be after `now` nor before `first_day`, and must fall inside the record's UTC partition day.
+
+    A record is placed on its own UTC day when a partition covers it (see days.py), so only records that
+    could not be placed reach the last check: it keeps the blocking asset check true whatever the caller did.
+    """
     ts_text = pl.col("timestamp")
+    ts_utc = pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     day_start = pl.col("partition_day").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     return [
+        (
+            pl.col("ts") > pl.lit(now),
+            # no clock time in the reason: a rerun must quarantine the same text
+            pl.format("timestamp: '{}' is {} in UTC, in the future", ts_text, ts_utc),
+        ),
+        (
+            pl.col("ts").dt.date() < pl.lit(first_day),
+            pl.format(
+                "timestamp: '{}' is {} in UTC, before the first partition day {}",
+                ts_text,
+                ts_utc,
+                pl.lit(first_day.isoformat()),
+            ),
+        ),
         (
             (pl.col("ts") < day_start) | (pl.col("ts") >= day_start + pl.duration(days=1)),
             pl.format(
                 "timestamp: '{}' is {} in UTC, outside partition day {}",
                 ts_text,
-                pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                ts_utc,
                 pl.col("partition_day").cast(pl.String),
-            ),
-        ),
-        (
-            pl.col("ts") > pl.lit(now),
-            pl.format(
-                "timestamp: '{}' is in the future (now {})",
-                ts_text,
-                pl.lit(now.strftime("%Y-%m-%dT%H:%M:%SZ")),
             ),
         ),
     ]

@@ -82,7 +82,11 @@ def _staging_rows(kept: pl.DataFrame, services: Mapping[str, str]) -> pl.DataFra
 
 
 def validate_records(
-    records: pl.DataFrame, services: Mapping[str, str], countries: Sequence[str], now: dt.datetime
+    records: pl.DataFrame,
+    services: Mapping[str, str],
+    countries: Sequence[str],
+    now: dt.datetime,
+    first_day: dt.date = dt.date.min,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Split text records into accepted staging rows and rejects (REJECTED_SCHEMA), keeping first duplicates.
 
@@ -90,7 +94,7 @@ def validate_records(
     matched service is stored with the configured spelling, so "CLAUDE" and "Claude" are one series.
     """
     frame = _typed(records)
-    frame = frame.with_columns(first_reason(countries, now).alias("reason"))
+    frame = frame.with_columns(first_reason(countries, now, first_day).alias("reason"))
     kept, duplicates = _split_duplicates(frame.filter(pl.col("reason").is_null()))
     bad = pl.concat(
         [frame.filter(pl.col("reason").is_not_null()), duplicates.select(frame.columns)], how="vertical"
