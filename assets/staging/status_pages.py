@@ -18,6 +18,8 @@ from assets.ingest.status_pages.schema import (
     INCIDENT_STATUSES,
     INCIDENTS,
     SCHEMAS,
+    SNAPSHOT_SCHEMA,
+    SNAPSHOTS,
     SOURCE,
     TABLES,
     UPDATE_STATUSES,
@@ -35,19 +37,24 @@ STATUS_INCIDENTS_CHECK = "status_incidents_valid"
 STATUS_UPDATES_CHECK = "status_incident_updates_valid"
 STATUS_AFFECTED_CHECK = "status_affected_components_valid"
 STATUS_COMPONENTS_CHECK = "status_components_valid"
+STATUS_SNAPSHOTS_CHECK = "status_snapshots_valid"
+PLATFORM_CHECK = "status_platform_matches_config"  # non-blocking: a warning, the tables still load
 
 KEYS = {
     INCIDENTS: tables.STATUS_INCIDENTS,
     UPDATES: tables.STATUS_UPDATES,
     AFFECTED: tables.STATUS_AFFECTED,
     COMPONENTS: tables.STATUS_COMPONENTS,
+    SNAPSHOTS: tables.STATUS_SNAPSHOTS,
 }
 CHECKS = {
     INCIDENTS: STATUS_INCIDENTS_CHECK,
     UPDATES: STATUS_UPDATES_CHECK,
     AFFECTED: STATUS_AFFECTED_CHECK,
     COMPONENTS: STATUS_COMPONENTS_CHECK,
+    SNAPSHOTS: STATUS_SNAPSHOTS_CHECK,
 }
+OUTPUTS = (*TABLES, SNAPSHOTS)
 CAPABILITIES = Capability.__args__  # type: ignore[attr-defined]
 
 
@@ -85,10 +92,26 @@ def quality_checks(frames: dict[str, pl.DataFrame]) -> dict[str, dg.AssetCheckRe
     }
 
 
+def snapshot_checks(reads: pl.DataFrame, platform_changes: list[str]) -> list[dg.AssetCheckResult]:
+    """The snapshots table's blocking suite, and the warning for providers whose page moved platform."""
+    valid = check_result(STATUS_SNAPSHOTS_CHECK, reads, [
+        has_columns(*SNAPSHOT_SCHEMA), not_null("provider"), not_null("file"), not_null("snapshot_at"),
+        in_set("page_kind", PAGE_KINDS), in_set("time_source", ("name", "content", "mtime")),
+        between("incidents", 0, None), unique_together("provider", "file"),
+    ])
+    platform = dg.AssetCheckResult(
+        check_name=PLATFORM_CHECK, passed=not platform_changes, severity=dg.AssetCheckSeverity.WARN,
+        description="; ".join(platform_changes) or "every provider's newest snapshot is of its configured platform",
+        metadata={"providers_changed": len(platform_changes)},
+    )
+    return [valid, platform]
+
+
 _DESCRIPTIONS = {
     INCIDENTS: "One row per status-page incident and provider, newest version across every archived snapshot: "
                "title, status, impact (null for feeds), created/updated/started/monitoring/resolved times (UTC), "
-               "shortlink, page_kind (statuspage|incident_io|atom|rss), the snapshot it came from (snapshot_file, "
+               "shortlink, page_kind (the platform read from the snapshot: statuspage, incident_io, atom, rss, instatus, "
+               "betterstack, google_cloud, aws_health, rootly, azure_rss), the snapshot it came from (snapshot_file, "
                "snapshot_at) and last_seen_at, the newest snapshot listing it.",
     UPDATES: "Every update posted on an incident: status word, body, created_at (UTC), display_at and, for "
              "history feeds, the page's own Pacific display text (display_text).",
@@ -97,6 +120,10 @@ _DESCRIPTIONS = {
               "(origin=feed); capability from the providers config.",
     COMPONENTS: "Status-page components as seen in each summary.json snapshot (one row per component and "
                 "snapshot_at): status, capability from the providers config, updated_at.",
+    SNAPSHOTS: "One row per archived snapshot read: provider, file, snapshot_at (UTC; time_source says whether "
+               "from the file name, the document's own time or the file's mtime), page_kind (the platform read "
+               "from the content), configured_kind, incidents (how many it listed: 0 is a page that was looked "
+               "at and listed nothing; null a file refused whole). The evidence that a provider had no incidents.",
 }
 
 
@@ -105,21 +132,34 @@ _DESCRIPTIONS = {
     specs=[
         dg.AssetSpec(KEYS[table], deps=[raw.status_pages], group_name="staging", kinds={"duckdb", "polars"},
                      description=_DESCRIPTIONS[table])
-        for table in TABLES
+        for table in OUTPUTS
     ],
-    check_specs=[dg.AssetCheckSpec(CHECKS[table], asset=KEYS[table], blocking=True) for table in TABLES],
+    check_specs=[
+        *(dg.AssetCheckSpec(CHECKS[table], asset=KEYS[table], blocking=True) for table in TABLES),
+        dg.AssetCheckSpec(STATUS_SNAPSHOTS_CHECK, asset=KEYS[SNAPSHOTS], blocking=True,
+                          description="Every snapshot row names its provider, file and time; page_kind is a known "
+                                      "platform; incidents >= 0 (null only for a file refused whole)."),
+        dg.AssetCheckSpec(PLATFORM_CHECK, asset=KEYS[SNAPSHOTS], blocking=False,
+                          description="Warns when a provider's newest snapshot is of another platform than its "
+                                      "configured status_page.kind (the page moved; set kind to the new one)."),
+    ],
 )
 def status_pages(context: dg.AssetExecutionContext, workspace: Workspace):
-    """Rebuild the four staging.status_* tables from every archived status-page snapshot.
+    """Rebuild the four staging.status_* tables and staging.status_snapshots from every archived snapshot.
 
-    Unknown impacts/statuses quarantine their incident; unreadable files (truncated, empty, not UTF-8,
-    HTML) are quarantined whole (record_no 0) and the other files still load.
+    Each file's platform is read from its content (Statuspage, incident.io, Atom/RSS, Instatus, Better Stack,
+    Google Cloud, AWS Health, Rootly, Azure RSS). Unknown impacts/statuses quarantine their incident;
+    unreadable files (truncated, empty, not UTF-8, HTML) are quarantined whole (record_no 0) and the other
+    files still load. A provider whose newest snapshot is of another platform than its config is flagged
+    (metadata `platform_changes` and the non-blocking check status_platform_matches_config).
     """
     archive = load_status_archive(workspace.settings.data_dir, workspace.providers())
     checks = quality_checks(archive.tables)
+    platform_changes = archive.platform_changes()
     with workspace.warehouse() as con:
         for table in TABLES:
             replace_table(con, KEYS[table], archive.tables[table])
+        replace_table(con, KEYS[SNAPSHOTS], archive.snapshot_reads)
         # The tables are full rebuilds, so this source's quarantine is too: also clear files that vanished.
         previous = set()
         if table_exists(con, tables.REJECTED_ROWS):
@@ -130,6 +170,8 @@ def status_pages(context: dg.AssetExecutionContext, workspace: Workspace):
         f"status pages: {archive.snapshots} snapshots of {len(archive.providers)} providers, "
         f"{len(archive.rejects)} rows quarantined"
     )
+    for line in platform_changes:
+        context.log.warning(f"status page moved: {line}")
     for table in TABLES:
         yield dg.MaterializeResult(
             asset_key=KEYS[table],
@@ -142,3 +184,14 @@ def status_pages(context: dg.AssetExecutionContext, workspace: Workspace):
             # one multi-asset, four tables: each result must name the table it checks
             check_results=[checks[table]._replace(asset_key=KEYS[table])],
         )
+    yield dg.MaterializeResult(
+        asset_key=KEYS[SNAPSHOTS],
+        metadata={
+            "rows_written": archive.snapshot_reads.height,
+            "providers": ", ".join(archive.providers),
+            "snapshots_refused_whole": archive.snapshot_reads["incidents"].null_count(),
+            "platform_changes": "; ".join(platform_changes) or "none",
+        },
+        check_results=[result._replace(asset_key=KEYS[SNAPSHOTS])
+                       for result in snapshot_checks(archive.snapshot_reads, platform_changes)],
+    )

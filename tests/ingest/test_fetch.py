@@ -31,6 +31,11 @@ IO_INCIDENTS = (FIXTURES / "incident_io-incidents.json").read_bytes()
 IO_SUMMARY = (FIXTURES / "incident_io-summary.json").read_bytes()
 ATOM = (FIXTURES / "history.atom").read_bytes()
 RSS = (FIXTURES / "history.rss").read_bytes()
+INSTATUS = (FIXTURES / "instatus-summary.json").read_bytes()
+BETTERSTACK = (FIXTURES / "betterstack-index.json").read_bytes()
+ROOTLY = (FIXTURES / "rootly-incidents.json").read_bytes()
+GOOGLE = (FIXTURES / "google_cloud-incidents.json").read_bytes()
+AZURE = (FIXTURES / "azure-status.rss").read_bytes()
 APPLE = b'{"feed": {"title": "Top Free Apps", "country": "us", "updated": "2026-03-02T12:00:00Z", "results": []}}'
 TOKEN = "s3cr3t-t0ken-9f8e7d"
 NOW = dt.datetime(2026, 3, 2, 12, 5, 0, tzinfo=dt.UTC)
@@ -69,6 +74,16 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, SP_INCIDENTS)
         if prefix == "io":
             return self._send(200, IO_SUMMARY if summary else IO_INCIDENTS)
+        if prefix == "moved":  # the page moved to Instatus: every path answers with Instatus's summary
+            return self._send(200, INSTATUS)
+        if path in ("/inst/summary.json", "/bs/index.json", "/rt/api/v1/incidents.json", "/gcp/incidents.json"):
+            return self._send(200, {"inst": INSTATUS, "bs": BETTERSTACK, "rt": ROOTLY, "gcp": GOOGLE}[prefix])
+        if prefix == "aws":
+            return self._send(200, b"[]")  # the AWS dashboard with nothing to report
+        if prefix == "azure.rss":
+            return self._send(200, AZURE, "application/rss+xml; charset=utf-8")
+        if prefix == "changing":  # the same body until the test changes server.body
+            return self._send(200, server.body)
         if prefix == "feed.atom":
             return self._send(200, ATOM, "application/atom+xml; charset=utf-8")
         if prefix == "feed.rss":
@@ -153,6 +168,7 @@ class _Server(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.requests: list[tuple[str, dict]] = []
         self.hits: dict[str, int] = {}
+        self.body = SP_INCIDENTS
 
     @property
     def base(self) -> str:
@@ -420,3 +436,73 @@ def test_default_client_has_timeouts_redirect_limit_and_user_agent():
         assert c.timeout == httpx.Timeout(3.0)
         assert c.max_redirects == 4 and c.follow_redirects
         assert c.headers["User-Agent"] == USER_AGENT
+
+
+def test_every_platform_is_fetched_from_its_documented_endpoint(data_dir, server, client):
+    config = configure(data_dir, server, {
+        "mistral": ("instatus", "/inst"), "together": ("betterstack", "/bs"), "acme": ("rootly", "/rt"),
+        "google": ("google_cloud", "/gcp/incidents.json"), "aws": ("aws_health", "/aws/currentevents"),
+        "azure": ("azure_rss", "/azure.rss"), "openrouter": ("onlineornot", "/oo"),
+    })
+    report = run(config, client)
+    assert sorted(p.removeprefix("raw/status_pages/") for p in report.written if "status_pages" in p) == sorted([
+        f"mistral/{STAMP}-instatus.json", f"together/{STAMP}-betterstack.json", f"acme/{STAMP}-rootly.json",
+        f"google/{STAMP}-google_cloud.json", f"aws/{STAMP}-aws_health.json", f"azure/{STAMP}-azure.rss"])
+    assert (data_dir / f"raw/status_pages/aws/{STAMP}-aws_health.json").read_bytes() == b"[]"
+    assert report.errors == [("openrouter: status_page.kind onlineornot publishes no machine-readable feed we read "
+                             "(OnlineOrNot and Flashduty pages document none); point the provider at a feed it "
+                             "does publish")]
+    assert report.hints == []  # every page serves the platform its config names
+
+
+def test_a_page_that_moved_platform_gets_a_one_line_hint_and_the_old_archive_stays(data_dir, server, client):
+    config = configure(data_dir, server, {"mistral": ("statuspage", "/moved"), "anthropic": ("statuspage", "/sp")})
+    folder = data_dir / "raw/status_pages/mistral"
+    folder.mkdir(parents=True)
+    (folder / "20260301T000000Z-incidents.json").write_bytes(SP_INCIDENTS)
+    before = listing(folder)
+    report = run(config, client)
+    hint = f"page {server.base}/moved (mistral) now looks like platform instatus; set kind: instatus"
+    assert report.hints == [hint] and hint in report.lines()
+    assert report.ok  # a hint, not an error
+    after = listing(folder)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert set(after) - set(before) == {f"{STAMP}-instatus.json"}  # archived under what it is
+    assert after[f"{STAMP}-instatus.json"] == INSTATUS
+    assert "/moved/api/v2/summary.json" not in server.hits  # the page's other document would say the same
+    assert (data_dir / f"raw/status_pages/anthropic/{STAMP}-incidents.json").exists()
+
+
+def test_cli_fetch_prints_the_hint(data_dir, server, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    configure(data_dir, server, {"mistral": ("statuspage", "/moved")}, countries=())
+    for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
+    result = CliRunner().invoke(app, ["fetch"], env={"COLUMNS": "250", "NO_PROXY": "127.0.0.1"})
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "now looks like" in line]
+    assert lines == [f"page {server.base}/moved (mistral) now looks like platform instatus; set kind: instatus"]
+
+
+def test_dedup_stores_a_page_only_when_it_changed(data_dir, server, client):
+    config = configure(data_dir, server, {"anthropic": ("instatus", "/changing")}, countries=())
+    server.body = INSTATUS
+    first = fetch_all(get_settings(), config, client=client, now=NOW, sleep=[].append, dedup=True)
+    second = fetch_all(get_settings(), config, client=client, now=NOW + dt.timedelta(hours=1), sleep=[].append,
+                       dedup=True)
+    assert first.written == [f"raw/status_pages/anthropic/{STAMP}-instatus.json"]
+    assert second.written == [] and second.unchanged == first.written
+    assert "unchanged since raw/status_pages/anthropic/" in second.lines()[0]
+    server.body = INSTATUS.replace(b"IDENTIFIED", b"MONITORING")
+    third = fetch_all(get_settings(), config, client=client, now=NOW + dt.timedelta(hours=2), sleep=[].append,
+                      dedup=True)
+    assert third.written == ["raw/status_pages/anthropic/20260302T140500Z-instatus.json"]
+    server.body = INSTATUS  # back to an older body: compared with the newest snapshot only, so stored again
+    fourth = fetch_all(get_settings(), config, client=client, now=NOW + dt.timedelta(hours=3), sleep=[].append,
+                       dedup=True)
+    assert len(fourth.written) == 1
+    without = run(config, client, now=NOW + dt.timedelta(hours=4))  # `incidents fetch` keeps every response
+    assert len(without.written) == 1

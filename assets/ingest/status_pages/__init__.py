@@ -1,7 +1,10 @@
-"""Status pages: Statuspage API v2 / incident.io JSON and Atom/RSS history feeds -> staging.status_* rows.
+"""Status pages of every platform AI providers use -> staging.status_* rows.
 
 schema (vocabularies, table schemas, `Invalid`), rows (one file's rows and rejects), fields (JSON field
-readers), incident (what both dialects fill in and check), statuspage_json, safe_xml, feed_html,
-display_time, feeds (Atom/RSS), snapshots (archive naming and discovery), dedup, archive (all snapshots).
+readers), incident (what every dialect fills in and checks), statuspage_json (Statuspage API v2 and
+incident.io, and the validator every translated platform goes through), translated (the shared shape),
+instatus, betterstack, google_cloud, aws_health, rootly, azure_rss (one translator per platform), safe_xml,
+feed_html, display_time, feeds (Statuspage Atom/RSS history), detect (platform and time from content),
+parsers (kind -> parser), snapshots (archive naming, discovery, timing), dedup, archive (all snapshots).
 Pure functions: no Dagster, no warehouse.
 """

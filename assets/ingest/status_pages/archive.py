@@ -12,8 +12,9 @@ from pathlib import Path
 import polars as pl
 
 from assets.ingest.status_pages.dedup import dedup_snapshots
+from assets.ingest.status_pages.detect import same_platform
 from assets.ingest.status_pages.rows import ParsedSnapshot
-from assets.ingest.status_pages.schema import SCHEMAS, SOURCE, TABLES
+from assets.ingest.status_pages.schema import SCHEMAS, SNAPSHOT_SCHEMA, SOURCE, TABLES
 from assets.ingest.status_pages.snapshots import find_snapshots
 from pipelines.core.config import ProvidersConfig
 from pipelines.core.quarantine import Rejects
@@ -29,6 +30,15 @@ class StatusArchive:
     providers: list[str] = field(default_factory=list)
     snapshots: int = 0
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    snapshot_reads: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SNAPSHOT_SCHEMA))
+
+    def platform_changes(self) -> list[str]:
+        """One line per provider whose newest readable snapshot is of another platform than its config says."""
+        newest = (self.snapshot_reads.filter(pl.col("page_kind").is_not_null())
+                  .sort("snapshot_at", "file").group_by("provider", maintain_order=True).last().sort("provider"))
+        return [f"{row['provider']}: newest snapshot {row['file']} looks like platform {row['page_kind']}, "
+                f"config says {row['configured_kind']}; set kind: {row['page_kind']}"
+                for row in newest.iter_rows(named=True) if not same_platform(row["page_kind"], row["configured_kind"])]
 
 
 def load_status_archive(data_dir: Path, config: ProvidersConfig) -> StatusArchive:
@@ -42,7 +52,8 @@ def load_status_archive(data_dir: Path, config: ProvidersConfig) -> StatusArchiv
     for table in TABLES:
         counts[table]["rows_written"] = tables[table].height
         counts[table]["rows_superseded"] = counts[table]["rows_accepted"] - tables[table].height
-    return StatusArchive(tables, rejects, found.files, found.providers, found.snapshots, counts)
+    reads = pl.DataFrame(found.reads, schema=SNAPSHOT_SCHEMA).sort("provider", "snapshot_at", "file")
+    return StatusArchive(tables, rejects, found.files, found.providers, found.snapshots, counts, reads)
 
 
 def _counts_in(parsed: list[ParsedSnapshot]) -> dict[str, dict[str, int]]:

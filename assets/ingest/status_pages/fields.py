@@ -21,6 +21,11 @@ def decode_text(data: bytes) -> str:
     """The file as text, or Invalid naming why it is not usable UTF-8."""
     if not data:
         raise Invalid("empty file (0 bytes): the fetch probably failed; delete it or fetch again")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark, as some endpoints send
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise Invalid(f"not UTF-16 text despite its byte-order mark: {exc.reason} at offset {exc.start}") from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -82,6 +82,17 @@ COMPONENT_SCHEMA = {
     "is_group": pl.Boolean,
     "snapshot_file": pl.String,
 }
+# One row per archived snapshot read: the evidence that a page was looked at, even when it listed nothing.
+SNAPSHOTS = "status_snapshots"
+SNAPSHOT_SCHEMA = {
+    "provider": pl.String,
+    "file": pl.String,  # relative to the data dir
+    "snapshot_at": UTC_TS,
+    "time_source": pl.String,  # name (the file's UTC stamp) | content (the document's own time) | mtime
+    "page_kind": pl.String,  # the platform read from the content; null when the file was unreadable
+    "configured_kind": pl.String,  # the provider's status_page.kind in the config
+    "incidents": pl.Int64,  # incidents (and maintenances) the snapshot listed; null when refused whole
+}
 SCHEMAS = {INCIDENTS: INCIDENT_SCHEMA, UPDATES: UPDATE_SCHEMA, AFFECTED: AFFECTED_SCHEMA, COMPONENTS: COMPONENT_SCHEMA}
 
 

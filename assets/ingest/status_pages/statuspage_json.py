@@ -30,6 +30,7 @@ from assets.ingest.status_pages.schema import (
     UPDATES,
     Invalid,
 )
+from assets.ingest.status_pages.translated import Source, Translated
 
 MAX_JSON_DEPTH_ERRORS = (RecursionError, MemoryError)
 ARRAYS = ("incidents", "scheduled_maintenances", "components")
@@ -61,30 +62,48 @@ def parse_statuspage_json(
         arrays = _arrays(data)
     except Invalid as exc:
         return out.reject_file(file_table, str(exc), data)
-
+    numbered = Translated()
     for key in ("incidents", "scheduled_maintenances"):
-        for position, record in enumerate(arrays[key]):
-            try:
-                _incident(out, record, position + 1, f"{key}[{position}]", page_kind)
-            except Invalid as exc:
-                out.reject(INCIDENTS, position + 1, str(exc), record)
-    for position, record in enumerate(arrays["components"]):
-        try:
-            out.add(COMPONENTS, _component(out, record, f"components[{position}]"))
-        except Invalid as exc:
-            out.reject(COMPONENTS, position + 1, str(exc), record)
+        numbered.incidents += [Source(n + 1, f"{key}[{n}]", record) for n, record in enumerate(arrays[key])]
+    numbered.components = [Source(n + 1, f"components[{n}]", r) for n, r in enumerate(arrays["components"])]
+    add_translated(out, numbered, page_kind)
     return out.finish()
 
 
-def _arrays(data: bytes) -> dict[str, list]:
-    """The document's incident, maintenance and component arrays, or Invalid for the whole file."""
+def add_translated(out: SnapshotRows, document: Translated, page_kind: str) -> None:
+    """Validate Statuspage-shaped records (from a Statuspage page or translated from another platform) into `out`.
+
+    Record numbers and paths are those of the platform's own document, so a reason names the record the user
+    can find in the file; a quarantined record is previewed as the platform sent it.
+    """
+    for table, record_no, reason, raw in document.refused:
+        out.reject(table, record_no, reason, raw)
+    for source in document.incidents:
+        try:
+            _incident(out, source.record, source.record_no, source.path, page_kind)
+        except Invalid as exc:
+            out.reject(INCIDENTS, source.record_no, str(exc), source.raw if source.raw is not None else source.record)
+    for source in document.components:
+        try:
+            out.add(COMPONENTS, _component(out, source.record, source.path))
+        except Invalid as exc:
+            out.reject(COMPONENTS, source.record_no, str(exc), source.raw if source.raw is not None else source.record)
+
+
+def load_json(data: bytes) -> object:
+    """The decoded JSON document, or Invalid naming why the whole file is unusable."""
     text = fields.decode_text(data)
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise Invalid(f"not valid JSON (truncated or corrupt?): {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     except MAX_JSON_DEPTH_ERRORS as exc:
         raise Invalid("not usable JSON: nested too deeply") from exc
+
+
+def _arrays(data: bytes) -> dict[str, list]:
+    """The document's incident, maintenance and component arrays, or Invalid for the whole file."""
+    document = load_json(data)
     if not isinstance(document, dict):
         raise Invalid(f"expected a JSON object with 'incidents' or 'components', got a {type(document).__name__}")
     if not any(key in document for key in ARRAYS):
