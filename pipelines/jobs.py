@@ -2,13 +2,18 @@
 
 Scale-out variants (deploy/README.md): `backfill_job` holds the per-day assets that run independently per
 partition, so a parallel backfill launches one run per day; the `celery_*` jobs run every step as a Celery
-task on the workers.
+task on the workers, and are registered only where Celery is deployed (`jobs_for`).
 """
+
+import os
+from collections.abc import Mapping
 
 import dagster as dg
 
-from pipelines.celery_executor import celery_env_executor
+from pipelines.celery_executor import BROKER_ENV, celery_env_executor
 from pipelines.core import tables
+
+SCALE_OUT_ENV = "INCIDENTS_SCALE_OUT"
 
 # Partitioned assets process the run's partition range; unpartitioned ones (status pages, window-wide
 # marts, reports) are rebuilt from everything staged so far in the same run.
@@ -43,4 +48,16 @@ celery_main_job = dg.define_asset_job(
     description="main_job with every step run as a Celery task on the workers (broker/backend from env).",
 )
 
-all_jobs = [main_job, backfill_job, celery_backfill_job, celery_main_job]
+LOCAL_JOBS = [main_job, backfill_job]
+CELERY_JOBS = [celery_backfill_job, celery_main_job]
+
+
+def scale_out_enabled(environ: Mapping[str, str] = os.environ) -> bool:
+    """Celery is deployed here: a broker URL is configured, or INCIDENTS_SCALE_OUT=1 says so."""
+    return bool(environ.get(BROKER_ENV)) or environ.get(SCALE_OUT_ENV) == "1"
+
+
+def jobs_for(environ: Mapping[str, str] = os.environ) -> list:
+    """The jobs of this code location: the Celery ones only where Celery is deployed, so a laptop's
+    `dagster dev` does not offer jobs whose runs would wait forever for a worker."""
+    return LOCAL_JOBS + (CELERY_JOBS if scale_out_enabled(environ) else [])

@@ -11,6 +11,7 @@ import dagster as dg
 from pipelines.core.partitions import daily_partitions
 from pipelines.core.resources import Workspace
 from pipelines.jobs import main_job
+from pipelines.schedules import HOW_TO_START
 
 _DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STAMP = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})")
@@ -48,7 +49,14 @@ def new_file_run_requests(raw_dir: Path, valid_days: set[str]) -> list[dg.RunReq
     return requests
 
 
-@dg.sensor(job=main_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+@dg.sensor(
+    job=main_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Every minute, look under `raw/` for days whose files appeared or changed and run "
+    "`main_job` for each such day (a given set of files triggers once). "
+    + HOW_TO_START.format(kind="sensor", name="raw_files_sensor"),
+)
 def raw_files_sensor(context: dg.SensorEvaluationContext, workspace: Workspace):
     """Materialise a day's partition when files for it appear (or change) under raw/."""
     valid = set(daily_partitions.get_partition_keys())

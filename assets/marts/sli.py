@@ -17,14 +17,32 @@ import duckdb
 import polars as pl
 
 from pipelines.core import tables
+from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.frames import to_utc
 from pipelines.core.minute_sli import COUNT_COLUMNS, MINUTE_SLI_SCHEMA
 from pipelines.core.partitions import daily_partitions, single_run
-from pipelines.core.quality import between, check_result, has_columns, not_null, unique_together
+from pipelines.core.quality import between, check_result, check_spec, has_columns, not_null, unique_together
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import replace_where, table_exists
 
 SLI_CHECK = "minute_sli_classes_add_up"
+
+MINUTE_SLI_COLUMN_DOCS = {
+    "day": "UTC day of the request-log partition the minute came from (the partition column)",
+    "provider": "provider key from the config",
+    "minute": "start of the UTC minute",
+    "requests": "requests logged in the minute; the seven class columns are disjoint and add up to it",
+    "ok": "2xx/3xx answers",
+    "errors_5xx": "500-599 except 529 and 504 (504 is a timeout)",
+    "errors_529": "529 overloaded answers from the provider",
+    "errors_429": "429: our own quota or rate limit, our error, not the provider's",
+    "errors_4xx_other": "other 4xx except 408 (a timeout): our error",
+    "timeouts": "error_type containing 'timeout', or status 408/504 (takes precedence over the status)",
+    "errors_other": "no usable status (null, 0, 1xx, >= 600) and not a timeout",
+    "error_ratio": "(errors_5xx + errors_529 + timeouts) / requests: the provider's error ratio",
+    "latency_p50_ms": "median latency of the minute's requests, errors and timeouts included, ms",
+    "latency_p95_ms": "95th percentile latency of the minute's requests, errors and timeouts included, ms",
+}
 
 # The request classes, the timeout rule and the provider's error ratio are spelled out in the SQL.
 MINUTE_SLI_SQL = (Path(__file__).parent / "sli.sql").read_text(encoding="utf-8")
@@ -86,27 +104,15 @@ def with_unclassified(sli: pl.DataFrame) -> pl.DataFrame:
     backfill_policy=single_run,
     group_name="marts",
     kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(SLI_CHECK, asset=tables.MINUTE_SLI, blocking=True)],
+    check_specs=[check_spec(SLI_CHECK, tables.MINUTE_SLI, sli_expectations())],
 )
 def provider_minute_sli(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """How each provider served our own API requests, minute by minute (UTC).
 
-    Columns:
-    - day: UTC day of the request-log partition the minute came from (the partition column).
-    - provider: provider key from the config.
-    - minute: start of the UTC minute (TIMESTAMPTZ, truncated).
-    - requests: requests logged in the minute; the seven class columns below are disjoint and add up to it.
-    - ok: 2xx/3xx answers.
-    - errors_5xx: 500-599 except 529 and except 504 (504 is a timeout).
-    - errors_529: 529 "overloaded" from the provider.
-    - errors_429: 429, our own quota/rate limit: our error, not the provider's.
-    - errors_4xx_other: other 4xx except 408 (a timeout): our error.
-    - timeouts: error_type containing "timeout", or status 408/504 (takes precedence over the status).
-    - errors_other: no usable status (null/0/1xx/>=600) and not a timeout.
-    - error_ratio: (errors_5xx + errors_529 + timeouts) / requests, the PROVIDER's error ratio;
-      429 and other 4xx are excluded because they are ours.
-    - latency_p50_ms, latency_p95_ms: continuous quantiles of latency_ms over all requests of the minute
-      (errors and timeouts included: that is what the caller waited).
+    Every request falls in exactly one class (ok, 5xx, 529, 429, other 4xx, timeout, other); the
+    provider's error ratio counts only its own failures (5xx, 529, timeouts), never our 429/4xx.
+    Latencies include errors and timeouts: that is what the caller waited. Column meanings: see the
+    column schema (MINUTE_SLI_COLUMN_DOCS).
     """
     days = [dt.date.fromisoformat(key) for key in context.partition_keys]
     with workspace.warehouse() as con:
@@ -120,6 +126,7 @@ def provider_minute_sli(context: dg.AssetExecutionContext, workspace: Workspace)
     totals = sli.select(pl.col("requests", *COUNT_COLUMNS).sum()).to_dicts()[0] if sli.height else {}
     return dg.MaterializeResult(
         metadata={
+            **table_metadata(sli, MINUTE_SLI_COLUMN_DOCS),
             "days": len(days),
             "rows": sli.height,
             "providers": dg.MetadataValue.json(sorted(sli["provider"].unique().to_list())),

@@ -214,7 +214,7 @@ def retrospective_links(
     key=["reports", "index"], deps=INDEX_DEPS + REPORT_DEPS, group_name="reports", kinds={"html", "altair"}
 )
 def index(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
-    """The front page, reports/index.html: the analysed window as the run saw it; per provider, tiles for
+    """The front page, `reports/index.html`: the analysed window as the run saw it; per provider, tiles for
     status-page downtime minutes, our failed requests, downtime cost (low/base/high), the median
     acknowledgement lag and the SLO status against its target ("no data" where the window has no
     evidence); the incidents of the window; links to the vendor review and every retrospective; a

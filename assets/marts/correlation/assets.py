@@ -7,7 +7,8 @@ from assets.marts.correlation.mart import CORRELATION_SCHEMA, build_migration_co
 from assets.marts.correlation.saturation import LOAD_CURVE_SCHEMA, N_DECILES, build_load_error_curve
 from assets.marts.correlation.significance import CorrelationParams
 from pipelines.core import tables
-from pipelines.core.quality import between, check_result, has_columns, not_null, unique_together
+from pipelines.core.catalog_metadata import table_metadata
+from pipelines.core.quality import between, check_result, check_spec, has_columns, not_null, unique_together
 from pipelines.core.resources import Workspace
 from pipelines.core.tables import sql_name
 from pipelines.core.warehouse import read_table_if_exists, replace_table
@@ -15,6 +16,43 @@ from pipelines.core.warehouse import read_table_if_exists, replace_table
 CORRELATION_CHECK = "migration_correlation_is_well_formed"
 LOAD_CURVE_CHECK = "load_error_curve_is_well_formed"
 SLI_COLUMNS = "provider, minute, requests, errors_5xx, errors_529, errors_429, timeouts"
+
+CORRELATION_COLUMN_DOCS = {
+    "provider": "provider key from the config",
+    "signal": "migration signal: traffic_growth, new_clients, rank_improvement or crowd_share",
+    "error_series": "error_5xx_ratio, error_529_ratio, error_429_ratio or timeout_ratio",
+    "lag_hours": "the lags of the profile, -72..+72 h (lag > 0 = errors follow the signal)",
+    "pearson_r_by_lag": "request-weighted Pearson r at each lag (hour weights capped at the median hour)",
+    "spearman_rho_by_lag": "Spearman rho at each lag",
+    "best_lag_hours": "the lag with the largest |pearson_r|",
+    "pearson_r": "Pearson r at best_lag_hours",
+    "spearman_rho": "Spearman rho at best_lag_hours",
+    "pairs": "hours used",
+    "r_ci_low": "95% moving-block bootstrap interval of pearson_r, low end",
+    "r_ci_high": "95% moving-block bootstrap interval of pearson_r, high end",
+    "p_value": "moving-block surrogate test of max |r| over all lags: (1 + hits) / (1 + surrogates)",
+    "significant": "p_value < 0.05",
+    "n_permutations": "surrogates drawn for p_value",
+    "n_bootstrap": "bootstrap resamples drawn for the interval",
+    "sentence": "the finding in words",
+}
+LOAD_CURVE_COLUMN_DOCS = {
+    "provider": "provider key from the config",
+    "load_decile": "1 = the quietest tenth of minutes, 10 = the busiest",
+    "minutes": "minutes in the decile",
+    "requests": "requests in those minutes",
+    "failed_requests": "the provider's failures in them: 5xx + 529 + timeouts",
+    "load_min_rpm": "lowest load of the decile, requests per minute",
+    "load_max_rpm": "highest load of the decile, requests per minute",
+    "load_mean_rpm": "mean load of the decile, requests per minute",
+    "error_ratio": "failed_requests / requests",
+    "lower_half_median_error_ratio": "median error ratio of deciles 1-5",
+    "saturation_decile": "first upper-half decile above max(2 x that median, 0.001); null if none",
+    "saturation_load_rpm": "the load where that decile starts, requests per minute",
+    "hinge_load_rpm": "hinge of a piecewise-linear fit of error ratio on load (a second opinion)",
+    "hinge_slope_per_rpm": "error-ratio slope above the hinge, per request per minute",
+    "above_saturation": "this decile is at or above the saturation decile",
+}
 
 
 def correlation_expectations() -> list:
@@ -50,19 +88,13 @@ def _checkable(frame: pl.DataFrame) -> pl.DataFrame:
     deps=[tables.MIGRATION_SIGNALS, tables.MINUTE_SLI],
     group_name="marts",
     kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(CORRELATION_CHECK, asset=tables.MIGRATION_CORRELATION, blocking=True)],
+    check_specs=[check_spec(CORRELATION_CHECK, tables.MIGRATION_CORRELATION, correlation_expectations())],
 )
 def migration_correlation(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
-    """Do error rates follow user migration? One row per provider x migration signal x error series.
-
-    Columns: provider; signal (traffic_growth, new_clients, rank_improvement, crowd_share); error_series
-    (error_5xx_ratio, error_529_ratio, error_429_ratio, timeout_ratio); lag_hours / pearson_r_by_lag /
-    spearman_rho_by_lag (the profile at lags -72..+72 h, lag > 0 = errors follow the signal; Pearson
-    weights each hour's error ratio by its requests, capped at the median hour, so thin hours do not
-    drown the signal at low traffic); best_lag_hours (largest |r|); pearson_r and spearman_rho at that
-    lag; pairs (hours used); r_ci_low / r_ci_high (95 % moving-block bootstrap CI); p_value
-    (moving-block surrogate test of max |r| over all lags, (1 + hits) / (1 + surrogates)); significant
-    (p < 0.05); n_permutations, n_bootstrap; sentence (the finding in words).
+    """Do error rates follow user migration? One row per provider x migration signal x error series:
+    the hourly correlation profile over lags of -72..+72 h, the best lag, its bootstrap interval and a
+    surrogate significance test, so thin hours at low traffic do not drown or fake the signal.
+    Column meanings: see the column schema (CORRELATION_COLUMN_DOCS).
     """
     params = CorrelationParams()
     with workspace.warehouse() as con:
@@ -79,6 +111,7 @@ def migration_correlation(context: dg.AssetExecutionContext, workspace: Workspac
     significant = result.filter(pl.col("significant")).sort(pl.col("pearson_r").abs(), descending=True)
     return dg.MaterializeResult(
         metadata={
+            **table_metadata(result, CORRELATION_COLUMN_DOCS),
             "pairs": result.height,
             "significant_pairs": significant.height,
             "top_findings": dg.MetadataValue.json(
@@ -94,16 +127,12 @@ def migration_correlation(context: dg.AssetExecutionContext, workspace: Workspac
     deps=[tables.MINUTE_SLI],
     group_name="marts",
     kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(LOAD_CURVE_CHECK, asset=tables.LOAD_ERROR_CURVE, blocking=True)],
+    check_specs=[check_spec(LOAD_CURVE_CHECK, tables.LOAD_ERROR_CURVE, load_curve_expectations())],
 )
 def load_error_curve(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
-    """How each provider's error ratio grows with our load: ten load deciles and a saturation point.
-
-    Columns: provider; load_decile (1 = quietest tenth of minutes); minutes; requests; failed_requests
-    (5xx + 529 + timeouts); load_min_rpm / load_max_rpm / load_mean_rpm (requests per minute in the
-    decile); error_ratio (failed / requests); lower_half_median_error_ratio (median of deciles 1-5);
-    saturation_decile / saturation_load_rpm (first upper-half decile above max(2 x that median, 0.001));
-    hinge_load_rpm / hinge_slope_per_rpm (piecewise-linear fit, second opinion); above_saturation.
+    """How each provider's error ratio grows with our load: ten load deciles and a saturation point
+    (the load above which errors at least double). Column meanings: see the column schema
+    (LOAD_CURVE_COLUMN_DOCS).
     """
     with workspace.warehouse() as con:
         sli = read_table_if_exists(con, tables.MINUTE_SLI, SLI_COLUMNS)
@@ -118,6 +147,7 @@ def load_error_curve(context: dg.AssetExecutionContext, workspace: Workspace) ->
     saturation = result.group_by("provider").agg(pl.col("saturation_load_rpm").first()).sort("provider")
     return dg.MaterializeResult(
         metadata={
+            **table_metadata(result, LOAD_CURVE_COLUMN_DOCS),
             "rows": result.height,
             "saturation_load_rpm": dg.MetadataValue.json(dict(saturation.iter_rows())),
         },

@@ -8,15 +8,71 @@ import polars as pl
 from assets.marts.downtime_cost.mart import build_downtime_cost
 from assets.marts.downtime_cost.schema import DOWNTIME_COST_SCHEMA, IMPACT_BASES, LEVELS, TERMS_SOURCES
 from pipelines.core import tables
+from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.cost_model import SCENARIOS, load_cost_model
 from pipelines.core.minute_sli import PROVIDER_ERROR_COLUMNS
-from pipelines.core.quality import between, check_result, has_columns, in_set, not_null, unique_together
+from pipelines.core.quality import (
+    between,
+    check_result,
+    check_spec,
+    has_columns,
+    in_set,
+    not_null,
+    unique_together,
+)
 from pipelines.core.resources import Workspace
 from pipelines.core.tables import sql_name
 from pipelines.core.warehouse import read_table_if_exists, replace_table
 
 DOWNTIME_COST_CHECK = "downtime_cost_is_well_formed"
 SLI_COLUMNS = f"provider, minute, requests, {', '.join(PROVIDER_ERROR_COLUMNS)}"
+CATEGORIES = ("api", "consumer_app", "coding_agent")
+
+DOWNTIME_COST_COLUMN_DOCS = {
+    "level": "incident (one incident group), month (provider and month) or provider (the whole window)",
+    "scenario": "low, base or high figures of the cost model",
+    "provider": "provider key from the config",
+    "month": "UTC month of month rows; null on provider rows",
+    "group_id": "the incident group (marts.incident_reconciliation) of incident rows",
+    "incident_id": "the group's first vendor incident, for joining to marts.incidents",
+    "incident_ids": "the group's vendor incidents",
+    "classification": "the group's reconciliation classification",
+    "window_start": "start of the incident's span (UTC)",
+    "window_end": "end of the incident's span (UTC)",
+    "impacted_minutes": "length of the incident's span, minutes",
+    "capabilities": "capability categories the incident hit",
+    "window_requests": "our requests to the provider in the span",
+    "failed_requests": "the provider's errors among them; null without requests",
+    "observed_error_ratio": "failed_requests / window_requests",
+    "crowd_minutes": "minutes the crowd reported the outage",
+    "crowd_outage_share": "assumed share of seats blocked while the crowd reports it",
+    "telemetry_outage_minutes": "impacted_minutes x observed_error_ratio: full-outage minutes our telemetry saw",
+    "crowd_outage_minutes": "crowd_minutes x crowd_outage_share",
+    "outage_equivalent_minutes": "the larger of telemetry and crowd outage minutes (null without evidence)",
+    "impact_basis": "telemetry, crowd, or no_evidence (not priced: cost null)",
+    "incidents_priced": "month and provider rows: incidents with observed impact",
+    "incidents_without_evidence": "month and provider rows: incidents not priced for lack of evidence",
+    "value_per_failed_request_usd": "what one failed request costs us, USD",
+    "cost_terms_source": "provider, or default when priced with the cost model's defaults block",
+    "assumptions": "the figures behind the price, in words",
+    "failed_request_value_usd": "failed_requests x value_per_failed_request_usd",
+    "retry_tokens": "billed tokens burnt by client retries of failed requests",
+    "retry_token_cost_usd": "retry_tokens x the token price",
+    **{f"impacted_minutes_{c}": f"outage-equivalent minutes of the {c} category" for c in CATEGORIES},
+    **{
+        f"productivity_loss_{c}_usd": f"{c} seats x loaded hourly cost x loss fraction x those hours, USD"
+        for c in CATEGORIES
+    },
+    "productivity_loss_usd": "sum of the productivity losses, USD",
+    "total_cost_usd": "failed-request value + retries + productivity loss, USD",
+    "requests": "month and provider rows: our requests to the provider",
+    "provider_errors": "month and provider rows: the provider's failures (5xx, 529, timeouts)",
+    "availability_pct": "month and provider rows: 100 x (1 - provider_errors / requests)",
+    "sla_credit_pct": "SLA credit for that availability, percent of the month's spend",
+    "monthly_spend_usd": "our spend with the provider in a month, USD",
+    "sla_credit_usd": "credit the provider owes for the month, USD",
+    "net_cost_usd": "total_cost_usd - sla_credit_usd",
+}
 
 
 def downtime_expectations() -> list:
@@ -66,31 +122,14 @@ def _read_inputs(
     deps=[tables.RECONCILIATION, tables.INCIDENTS, tables.MINUTE_SLI],
     group_name="marts",
     kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(DOWNTIME_COST_CHECK, asset=tables.DOWNTIME_COST, blocking=True)],
+    check_specs=[check_spec(DOWNTIME_COST_CHECK, tables.DOWNTIME_COST, downtime_expectations())],
 )
 def downtime_cost(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """What downtime cost us, per incident group, per provider and month, and per provider, for the low,
     base and high scenarios of the cost model (data/config/cost_model.yaml). The price follows the impact
-    we observed (our failed requests, crowd reports), never the vendor's label alone.
-
-    Columns: level (incident | month | provider), scenario (low | base | high), provider, month (UTC
-    month; null on provider rows), group_id / classification (incident rows), window_start /
-    window_end / impacted_minutes (the incident's span), incident_ids (the group's vendor incidents) and
-    incident_id (the first of them, for joining to marts.incidents), capabilities (categories hit);
-    observed impact: window_requests (our requests in the window), failed_requests (provider errors in
-    them; null without requests), observed_error_ratio, crowd_minutes (minutes the crowd reported it),
-    crowd_outage_share (assumed share of seats blocked then), telemetry_outage_minutes /
-    crowd_outage_minutes / outage_equivalent_minutes (minutes of full outage observed), impact_basis
-    (telemetry | crowd | no_evidence: not priced, cost null); money: value_per_failed_request_usd,
-    failed_request_value_usd, retry_tokens, retry_token_cost_usd, impacted_minutes_<api|consumer_app|
-    coding_agent> (outage-equivalent minutes per category hit), productivity_loss_<category>_usd (seats x
-    loaded hourly cost x loss fraction x those hours), productivity_loss_usd, total_cost_usd (value +
-    retries + productivity); cost_terms_source (provider | default: priced with the cost model's
-    `defaults` block); assumptions (the figures in words, for the page); month and provider rows:
-    incidents_priced / incidents_without_evidence, requests / provider_errors / availability_pct (from
-    our own requests), sla_credit_pct, monthly_spend_usd, sla_credit_usd (credit the provider owes for
-    the month), net_cost_usd (total - credits).
-    Formulas: assets/marts/downtime_cost/windows.py, impact.py and terms.py.
+    we observed (our failed requests, crowd reports), never the vendor's label alone: an incident
+    without evidence is not priced (cost null), never $0. Column meanings: see the column schema
+    (DOWNTIME_COST_COLUMN_DOCS); formulas: assets/marts/downtime_cost/windows.py, impact.py, terms.py.
     """
     settings = workspace.settings
     model = load_cost_model(settings.cost_model_path)
@@ -105,6 +144,7 @@ def downtime_cost(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
     base = result.filter((pl.col("level") == "provider") & (pl.col("scenario") == "base"))
     return dg.MaterializeResult(
         metadata={
+            **table_metadata(result, DOWNTIME_COST_COLUMN_DOCS),
             "rows": result.height,
             "incident_groups": result.filter(
                 (pl.col("level") == "incident") & (pl.col("scenario") == "base")

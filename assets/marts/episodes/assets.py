@@ -9,11 +9,13 @@ from assets.marts.episodes.crowd_params import CROWD_BASELINE_SCHEMA, LEVELS, SE
 from assets.marts.episodes.outage import OUTAGE_EPISODE_SCHEMA, SOURCES, build_outage_episodes
 from assets.marts.episodes.telemetry import DEFAULT_RULE, TELEMETRY_EPISODES_SCHEMA, telemetry_episodes
 from pipelines.core import tables
+from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.minute_sli import providers_without, read_minute_sli, slo_settings
 from pipelines.core.quality import (
     Expect,
     between,
     check_result,
+    check_spec,
     has_columns,
     in_set,
     not_null,
@@ -25,6 +27,66 @@ from pipelines.core.warehouse import read_table_if_exists, replace_table
 CROWD_BASELINE_CHECK = "crowd_baseline_is_well_formed"
 TELEMETRY_EPISODES_CHECK = "telemetry_episodes_valid"
 OUTAGE_EPISODES_CHECK = "outage_episodes_are_well_formed"
+
+CROWD_BASELINE_COLUMN_DOCS = {
+    "provider": "provider of the crowd service (from the config's service mapping)",
+    "service": "service name in the crowd-report export",
+    "country": "country code of the reports",
+    "bin_start": "start of the 5-minute bin (UTC)",
+    "bin_minutes": "bin width, minutes",
+    "reports": "user reports in the bin",
+    "expected": "hour-of-week median over the 4 previous weeks (or the hour-of-day fallback)",
+    "baseline_weeks": "trailing weeks behind expected (0 = hour-of-day fallback)",
+    "baseline_kind": "trailing_weeks or hour_of_day_fallback",
+    "dispersion": "negative-binomial alpha of the series",
+    "p_value": "P(reports this high | a normal bin)",
+    "anomalous": "p_value < 1e-4 and at least 10 reports",
+    "flagged": "anomalous, and 2 of 3 consecutive bins anomalous",
+    "level": "no_problem, possible_problem or problem (Downdetector-style)",
+    "export_baseline": "the export's own baseline, when it had one",
+}
+TELEMETRY_COLUMN_DOCS = {
+    "source": "always 'telemetry'",
+    "provider": "provider key from the config",
+    "service": "'api': our requests hit the API",
+    "country": "null: telemetry has no country",
+    "started_at": "first minute of the episode (UTC)",
+    "peak_at": "minute of the episode's worst 20-request window",
+    "ended_at": "end of the episode's last minute, exclusive (UTC)",
+    "peak_value": "error ratio of the worst 20-request window",
+    "baseline_value": "the provider's baseline error ratio tested against (7-day / 24-hour medians, floor 0.001)",
+    "threshold": "config slo.error_ratio_threshold",
+    "duration_minutes": "ended_at - started_at, minutes",
+    "breaching_minutes": "minutes whose evidence window fired",
+    "requests": "our requests in the episode",
+    "errors_5xx": "5xx answers in the episode (except 529 and 504)",
+    "errors_529": "529 overloaded answers in the episode",
+    "timeouts": "timed-out requests in the episode",
+    "errors_429": "429 answers in the episode (ours, not counted as failures)",
+    "share_529": "errors_529 / errors",
+    "share_5xx": "errors_5xx / errors",
+    "share_timeouts": "timeouts / errors",
+    "dominant_error_class": "the largest of 5xx, 529 and timeouts",
+    "errors": "the provider's failures in the episode: errors_5xx + errors_529 + timeouts",
+    "p_value": "P(that many errors | the baseline error ratio)",
+    "confidence": "1 - p_value",
+    "false_alarm_level": "the p-value an episode must reach (1e-6)",
+}
+OUTAGE_COLUMN_DOCS = {
+    "episode_id": "stable hash of the episode",
+    "source": "crowd, telemetry or status",
+    "provider": "provider key from the config",
+    "service": "crowd service, telemetry service, or the first affected status component",
+    "country": "crowd or telemetry country; null for status",
+    "started_at": "start of the episode (UTC)",
+    "peak_at": "worst moment of the episode (UTC)",
+    "ended_at": "end of the episode (UTC); status: null while the incident is open",
+    "peak_value": "crowd: reports in the peak bin; telemetry: peak error ratio; status: impact rank 1-4",
+    "baseline_value": "crowd: expected reports at the peak; telemetry: its baseline error ratio",
+    "level": "crowd: the Downdetector-like level",
+    "source_ref": "status: the vendor's incident id",
+    "confidence": "crowd and telemetry: 1 - the episode's p-value; null for status",
+}
 
 
 def crowd_baseline_expectations() -> list:
@@ -46,18 +108,12 @@ def crowd_baseline_expectations() -> list:
     deps=[tables.CROWD_REPORTS],
     group_name="marts",
     kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(CROWD_BASELINE_CHECK, asset=tables.CROWD_BASELINE, blocking=True)],
+    check_specs=[check_spec(CROWD_BASELINE_CHECK, tables.CROWD_BASELINE, crowd_baseline_expectations())],
 )
 def crowd_baseline(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
-    """How unusual each 5-minute bin of crowd reports is, per service and country (Downdetector-style).
-
-    Columns: provider (from the service mapping), service, country, bin_start (UTC), bin_minutes (bin
-    width), reports (user reports in the bin), expected (hour-of-week median over the 4 previous weeks,
-    or the hour-of-day fallback at the start of the data), baseline_weeks (trailing weeks behind
-    `expected`, 0 = fallback), baseline_kind (trailing_weeks | hour_of_day_fallback), dispersion
-    (negative-binomial alpha of the series), p_value (P(reports this high | normal)), anomalous
-    (p < 1e-4 and >= 10 reports), flagged (anomalous and 2 of 3 consecutive bins anomalous), level
-    (no_problem | possible_problem | problem), export_baseline (the export's own baseline, if it had one).
+    """How unusual each 5-minute bin of crowd reports is, per service and country (Downdetector-style):
+    a bin is flagged when its reports are improbable against the same hour of the previous 4 weeks and
+    its neighbours agree. Column meanings: see the column schema (CROWD_BASELINE_COLUMN_DOCS).
     """
     params = CrowdDetectionParams()
     with workspace.warehouse() as con:
@@ -75,6 +131,7 @@ def crowd_baseline(context: dg.AssetExecutionContext, workspace: Workspace) -> d
     levels = table.group_by("level").len()
     return dg.MaterializeResult(
         metadata={
+            **table_metadata(table, CROWD_BASELINE_COLUMN_DOCS),
             "rows": table.height,
             "series": table.select(SERIES).n_unique() if table.height else 0,
             "bin_minutes": int(table["bin_minutes"][0]) if table.height else params.bin_minutes,
@@ -87,12 +144,26 @@ def crowd_baseline(context: dg.AssetExecutionContext, workspace: Workspace) -> d
     )
 
 
+def telemetry_expectations() -> list:
+    return [
+        has_columns(*TELEMETRY_EPISODES_SCHEMA),
+        in_set("source", {"telemetry"}),
+        not_null("provider"),
+        not_null("started_at"),
+        not_null("ended_at"),
+        between("peak_value", 0, 1),
+        between("duration_minutes", 1, None),
+        between("confidence", 0, 1),
+        between("p_value", 0, DEFAULT_RULE.false_alarm_level),
+    ]
+
+
 @dg.asset(
     key=tables.TELEMETRY_EPISODES,
     deps=[tables.MINUTE_SLI],
     group_name="marts",
     kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(TELEMETRY_EPISODES_CHECK, asset=tables.TELEMETRY_EPISODES, blocking=True)],
+    check_specs=[check_spec(TELEMETRY_EPISODES_CHECK, tables.TELEMETRY_EPISODES, telemetry_expectations())],
 )
 def telemetry_episodes_asset(workspace: Workspace) -> dg.MaterializeResult:
     """Outages seen in our own API telemetry, in the columns of marts.outage_episodes (source='telemetry').
@@ -102,16 +173,8 @@ def telemetry_episodes_asset(workspace: Workspace) -> dg.MaterializeResult:
     + timeouts over requests) is above config slo.error_ratio_threshold AND binomially improbable under
     the provider's baseline (P <= 1e-6). Fired windows close together (<= 5 min, or a gap with too few
     requests to show recovery) form a span, trimmed to its likeliest segment (CUSUM); the episode is kept
-    when that segment passes the same two tests.
-    - source 'telemetry'; provider; service 'api' (our requests hit the API); country null.
-    - started_at / ended_at: first minute of the segment / end of its last minute (exclusive).
-    - peak_at / peak_value: minute and error ratio of the episode's worst 20-request window.
-    - baseline_value: the provider's baseline error ratio tested against: max of the median daily ratio
-      of the 7 days before and the median hourly ratio of the 24 hours before (floor 0.001).
-    - threshold, duration_minutes, breaching_minutes (minutes whose evidence window fired), requests and
-      errors (the provider's failures) in the episode, p_value = P(that many errors | baseline),
-      confidence = 1 - p_value, false_alarm_level (1e-6); errors_5xx / errors_529 / timeouts /
-      errors_429; share_529 / share_5xx / share_timeouts of the provider's errors; dominant_error_class.
+    when that segment passes the same two tests. Column meanings: see the column schema
+    (TELEMETRY_COLUMN_DOCS).
     """
     with workspace.warehouse() as con:
         minute_sli = read_minute_sli(con)
@@ -121,26 +184,11 @@ def telemetry_episodes_asset(workspace: Workspace) -> dg.MaterializeResult:
         replace_table(con, tables.TELEMETRY_EPISODES, episodes)
     return dg.MaterializeResult(
         metadata={
+            **table_metadata(episodes, TELEMETRY_COLUMN_DOCS),
             "episodes": episodes.height,
             "providers_without_threshold": dg.MetadataValue.json(providers_without(minute_sli, thresholds)),
         },
-        check_results=[
-            check_result(
-                TELEMETRY_EPISODES_CHECK,
-                episodes,
-                [
-                    has_columns(*TELEMETRY_EPISODES_SCHEMA),
-                    in_set("source", {"telemetry"}),
-                    not_null("provider"),
-                    not_null("started_at"),
-                    not_null("ended_at"),
-                    between("peak_value", 0, 1),
-                    between("duration_minutes", 1, None),
-                    between("confidence", 0, 1),
-                    between("p_value", 0, DEFAULT_RULE.false_alarm_level),
-                ],
-            )
-        ],
+        check_results=[check_result(TELEMETRY_EPISODES_CHECK, episodes, telemetry_expectations())],
     )
 
 
@@ -170,18 +218,11 @@ def _read(
     deps=[tables.CROWD_BASELINE, tables.TELEMETRY_EPISODES, tables.INCIDENTS],
     group_name="marts",
     kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(OUTAGE_EPISODES_CHECK, asset=tables.OUTAGE_EPISODES, blocking=True)],
+    check_specs=[check_spec(OUTAGE_EPISODES_CHECK, tables.OUTAGE_EPISODES, outage_episode_expectations())],
 )
 def outage_episodes(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
-    """Outage episodes seen by each evidence source: crowd reports, our own telemetry, vendor status pages.
-
-    Columns: episode_id (stable hash), source (crowd | telemetry | status), provider, service (crowd
-    service, telemetry service, or first affected status component), country (crowd/telemetry; null
-    for status), started_at, peak_at, ended_at (UTC; status: null while the incident is open),
-    peak_value (crowd: reports in the peak bin; telemetry: peak error ratio; status: impact rank 1-4),
-    baseline_value (crowd: expected reports at the peak; telemetry: its baseline), level (crowd:
-    Downdetector-like level), source_ref (status: the vendor incident id), confidence (crowd and
-    telemetry: 1 - the episode's p-value; null for status).
+    """Outage episodes seen by each evidence source: crowd reports, our own telemetry, vendor status pages,
+    in one shape so they can be reconciled. Column meanings: see the column schema (OUTAGE_COLUMN_DOCS).
     """
     with workspace.warehouse() as con:
         flagged = _read(con, tables.CROWD_BASELINE, context, "WHERE flagged")
@@ -193,6 +234,10 @@ def outage_episodes(context: dg.AssetExecutionContext, workspace: Workspace) -> 
         replace_table(con, tables.OUTAGE_EPISODES, episodes)
     per_source = {r["source"]: r["len"] for r in episodes.group_by("source").len().iter_rows(named=True)}
     return dg.MaterializeResult(
-        metadata={"rows": episodes.height, "episodes_per_source": dg.MetadataValue.json(per_source)},
+        metadata={
+            **table_metadata(episodes, OUTAGE_COLUMN_DOCS),
+            "rows": episodes.height,
+            "episodes_per_source": dg.MetadataValue.json(per_source),
+        },
         check_results=[check_result(OUTAGE_EPISODES_CHECK, episodes, outage_episode_expectations())],
     )

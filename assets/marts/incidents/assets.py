@@ -5,12 +5,23 @@ import dagster as dg
 from assets.marts.incidents.columns import INCIDENT_COLUMNS
 from assets.marts.incidents.lifecycle import incidents_mart
 from pipelines.core import tables
+from pipelines.core.catalog_metadata import docs_of, table_metadata
 from pipelines.core.column_docs import column_schema, lists_as_text
-from pipelines.core.quality import between, check_result, not_null, unique_together
+from pipelines.core.quality import between, check_result, check_spec, not_null, unique_together
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import read_table_if_exists, replace_table
 
 INCIDENTS_CHECK = "incidents_mart_valid"
+
+
+def incidents_expectations() -> list:
+    return [
+        unique_together("provider", "incident_id"),
+        not_null("provider"),
+        not_null("incident_id"),
+        not_null("started_at"),
+        between("duration_minutes", 0, None),
+    ]
 
 
 @dg.asset(
@@ -19,7 +30,7 @@ INCIDENTS_CHECK = "incidents_mart_valid"
     group_name="marts",
     kinds={"duckdb", "polars"},
     metadata={"dagster/column_schema": column_schema(INCIDENT_COLUMNS)},
-    check_specs=[dg.AssetCheckSpec(INCIDENTS_CHECK, asset=tables.INCIDENTS, blocking=True)],
+    check_specs=[check_spec(INCIDENTS_CHECK, tables.INCIDENTS, incidents_expectations())],
 )
 def incidents(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """Every status-page incident of every provider with when it really started and ended, when the
@@ -44,6 +55,7 @@ def incidents(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mat
     )
     return dg.MaterializeResult(
         metadata={
+            **table_metadata(mart, docs_of(INCIDENT_COLUMNS)),
             "rows": mart.height,
             "rows_in": staged_incidents.height,
             "stated_windows": int(mart["stated_window"].sum()),
@@ -51,16 +63,6 @@ def incidents(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mat
             "unresolved": int(mart["resolved_at"].null_count()),
         },
         check_results=[
-            check_result(
-                INCIDENTS_CHECK,
-                lists_as_text(mart),
-                [
-                    unique_together("provider", "incident_id"),
-                    not_null("provider"),
-                    not_null("incident_id"),
-                    not_null("started_at"),
-                    between("duration_minutes", 0, None),
-                ],
-            )
+            check_result(INCIDENTS_CHECK, lists_as_text(mart), incidents_expectations())
         ],
     )

@@ -7,8 +7,16 @@ from assets.marts.migration.inputs import read_inputs
 from assets.marts.migration.schema import COLUMN_DOCS, GRAINS, MIGRATION_SCHEMA
 from assets.marts.migration.signals import build_migration_signals
 from pipelines.core import tables
-from pipelines.core.column_docs import column_schema
-from pipelines.core.quality import between, check_result, has_columns, in_set, not_null, unique_together
+from pipelines.core.catalog_metadata import table_metadata
+from pipelines.core.quality import (
+    between,
+    check_result,
+    check_spec,
+    has_columns,
+    in_set,
+    not_null,
+    unique_together,
+)
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import replace_table
 
@@ -48,7 +56,7 @@ def _max_growth_by_provider(hourly: pl.DataFrame) -> dict[str, float | None]:
     deps=[tables.REQUEST_LOGS, tables.CROWD_REPORTS, tables.APP_RANKS],
     group_name="marts",
     kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(MIGRATION_CHECK, asset=tables.MIGRATION_SIGNALS, blocking=True)],
+    check_specs=[check_spec(MIGRATION_CHECK, tables.MIGRATION_SIGNALS, migration_expectations())],
 )
 def migration_signals(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """Signals that users are moving between providers, hourly and daily: our own traffic and its growth,
@@ -75,14 +83,12 @@ def migration_signals(context: dg.AssetExecutionContext, workspace: Workspace) -
     hourly = result.filter(pl.col("grain") == "hour")
     return dg.MaterializeResult(
         metadata={
+            **table_metadata(result, COLUMN_DOCS),
             "rows": result.height,
             "hourly_rows": hourly.height,
             "rank_rows": result.filter(pl.col("country").is_not_null()).height,
             "providers": dg.MetadataValue.json(sorted(result["provider"].unique().to_list())),
             "max_growth_48h_pct": dg.MetadataValue.json(_max_growth_by_provider(hourly)),
-            "dagster/column_schema": column_schema(
-                {c: (str(t), COLUMN_DOCS[c]) for c, t in MIGRATION_SCHEMA.items()}
-            ),
         },
         check_results=[check_result(MIGRATION_CHECK, _checkable(result), migration_expectations())],
     )

@@ -5,17 +5,29 @@ import polars as pl
 
 from assets.marts.reliability.columns import RELIABILITY_COLUMNS
 from assets.marts.reliability.components import COMPONENT_PROVIDER
-from assets.marts.reliability.evidence import EVIDENCE_STATES, snapshot_times
+from assets.marts.reliability.evidence import EVIDENCE_STATES
+from assets.marts.reliability.inputs import read_status_inputs
 from assets.marts.reliability.mart import reliability_mart
 from assets.marts.reliability.window import PERIOD_ALL
 from pipelines.core import tables
+from pipelines.core.catalog_metadata import docs_of, table_metadata
 from pipelines.core.column_docs import column_schema
-from pipelines.core.quality import between, check_result, in_set, unique_together
+from pipelines.core.quality import between, check_result, check_spec, in_set, unique_together
 from pipelines.core.resources import Workspace
-from pipelines.core.warehouse import read_table_if_exists, replace_table
+from pipelines.core.warehouse import replace_table
 from pipelines.core.window import analysis_window
 
 RELIABILITY_CHECK = "component_reliability_valid"
+
+
+def reliability_expectations() -> list:
+    return [
+        unique_together("provider", "component", "period"),
+        between("uptime_pct", 0, 100),
+        between("incidents", 0, None),
+        between("share_resolved_1h", 0, 1),
+        in_set("evidence_state", EVIDENCE_STATES),
+    ]
 
 
 @dg.asset(
@@ -24,7 +36,7 @@ RELIABILITY_CHECK = "component_reliability_valid"
     group_name="marts",
     kinds={"duckdb", "polars"},
     metadata={"dagster/column_schema": column_schema(RELIABILITY_COLUMNS)},
-    check_specs=[dg.AssetCheckSpec(RELIABILITY_CHECK, asset=tables.COMPONENT_RELIABILITY, blocking=True)],
+    check_specs=[check_spec(RELIABILITY_CHECK, tables.COMPONENT_RELIABILITY, reliability_expectations())],
 )
 def component_reliability(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """How reliable each provider and each of its status-page components was over the analysed window
@@ -42,16 +54,9 @@ def component_reliability(context: dg.AssetExecutionContext, workspace: Workspac
     window_start, window_end = window.start_ts, window.end_ts
     window_text = f"{window.start} .. {window.end} ({window.source})"
     with workspace.warehouse(read_only=True) as con:
-        mart_incidents = read_table_if_exists(con, tables.INCIDENTS)
-        staged_affected = read_table_if_exists(con, tables.STATUS_AFFECTED)
-        snapshots = snapshot_times(
-            read_table_if_exists(con, tables.STATUS_INCIDENTS),
-            read_table_if_exists(con, tables.STATUS_COMPONENTS),
-        )
-    if mart_incidents is None:
-        raise dg.Failure("marts.incidents does not exist yet: materialize marts/incidents first")
+        inputs = read_status_inputs(con)
     mart = reliability_mart(
-        mart_incidents, staged_affected, window_start, window_end, config, snapshots=snapshots
+        inputs.incidents, inputs.affected, window_start, window_end, config, snapshots=inputs.snapshots
     )
     with workspace.warehouse() as con:
         replace_table(con, tables.COMPONENT_RELIABILITY, mart)
@@ -66,6 +71,7 @@ def component_reliability(context: dg.AssetExecutionContext, workspace: Workspac
         )
     return dg.MaterializeResult(
         metadata={
+            **table_metadata(mart, docs_of(RELIABILITY_COLUMNS)),
             "rows": mart.height,
             "window": window_text,
             "provider_uptime_pct": dg.MetadataValue.json(
@@ -76,17 +82,5 @@ def component_reliability(context: dg.AssetExecutionContext, workspace: Workspac
                 {r["provider"]: r["evidence_state"] for r in overall.iter_rows(named=True)}
             ),
         },
-        check_results=[
-            check_result(
-                RELIABILITY_CHECK,
-                mart,
-                [
-                    unique_together("provider", "component", "period"),
-                    between("uptime_pct", 0, 100),
-                    between("incidents", 0, None),
-                    between("share_resolved_1h", 0, 1),
-                    in_set("evidence_state", EVIDENCE_STATES),
-                ],
-            )
-        ],
+        check_results=[check_result(RELIABILITY_CHECK, mart, reliability_expectations())],
     )

@@ -145,9 +145,9 @@ def retrospective_slugs(marts: dict, costs: Sequence[CostRow]) -> sections.Retro
     kinds={"html", "altair"},
 )
 def daily_digest(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
-    """What happened each UTC day, reports/daily/<day>.html: status-page incidents open that day, outage
+    """What happened each UTC day, `reports/daily/<day>.html`: status-page incidents open that day, outage
     episodes per evidence source, SLO alerts, reconciled incidents and a chart of the day's error ratio
-    and crowd reports; <day>.figures.json beside each page traces every quoted figure to its mart."""
+    and crowd reports; `<day>.figures.json` beside each page traces every quoted figure to its mart."""
     days = sorted(dt.date.fromisoformat(key) for key in context.partition_keys)
     first = dt.datetime.combine(days[0], dt.time(), dt.UTC)
     last = dt.datetime.combine(days[-1], dt.time(), dt.UTC) + DAY

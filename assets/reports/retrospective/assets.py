@@ -112,10 +112,10 @@ def build_page(
     kinds={"html", "altair"},
 )
 def retrospectives(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
-    """Incident retrospectives for leadership: reports/retrospective/<incident-slug>.html for the
+    """Incident retrospectives for leadership: `reports/retrospective/<incident-slug>.html` for the
     incidents with the largest observed impact (failed requests, cost, impact minutes; then vendor impact
-    and duration) that start inside the analysed window, recurrences included; PNG/SVG of every chart and `<slug>.figures.json` (each quoted
-    number with its mart, column and key) beside each page."""
+    and duration) that start inside the analysed window, recurrences included; PNG/SVG of every chart
+    and `<slug>.figures.json` (each quoted number with its mart, column and key) beside each page."""
     display = display_names(workspace)
     scope = workspace_scope(context, workspace)
     out_dir = safe_path(workspace.settings.reports_dir, "retrospective")

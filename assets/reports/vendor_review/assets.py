@@ -9,7 +9,7 @@ from assets.reports.charts.palette import ProviderColors
 from assets.reports.costs import CostRow, cost_rows
 from assets.reports.facts import provider_facts
 from assets.reports.figures import Figures
-from assets.reports.marts_data import display_names, has, read_mart
+from assets.reports.marts_data import COMPONENT_PROVIDER, display_names, has, read_mart
 from assets.reports.page import Page
 from assets.reports.scope import Scope, workspace_scope
 from assets.reports.vendor_review.compare import side_by_side
@@ -22,6 +22,7 @@ from assets.reports.vendor_review.reliability import (
 )
 from assets.reports.vendor_review.review import Review
 from assets.reports.vendor_review.spend import cost_section, failover_section, slo_section
+from assets.reports.vendor_review.status_bars import status_bars_section
 from pipelines.core import tables
 from pipelines.core.resources import Workspace
 from pipelines.core.settings import safe_path
@@ -34,6 +35,8 @@ VENDOR_DEPS = [
     tables.FAILOVER,
     tables.MIGRATION_CORRELATION,
     tables.RECONCILIATION,
+    tables.ACKNOWLEDGEMENT_LAG,
+    tables.COMPONENT_DAILY_UPTIME,
 ]
 
 
@@ -58,6 +61,8 @@ def build_page(
     display: dict[str, str],
     reconciliation: pl.DataFrame | None = None,
     scope: Scope | None = None,
+    ack_lag: pl.DataFrame | None = None,
+    daily_uptime: pl.DataFrame | None = None,
 ) -> tuple[Page, Figures]:
     """The review page and the figures it quotes; the decision first, then the sections in page order."""
     page = Page(
@@ -72,9 +77,10 @@ def build_page(
     facts = provider_facts(list(display), scope, reliability, budget, costs, reconciliation, incidents)
     window = scope.text if scope else "the analysed window"
     page.content["decision"] = decide(review, facts, failover, window)
-    page.content["compare"] = side_by_side(review, facts, reconciliation, failover, scope)
+    page.content["compare"] = side_by_side(review, facts, ack_lag, failover)
     with_status = [f.provider for f in facts if f.has_status]
     overall = provider_overall(reliability)
+    page.content["status_bars"] = status_bars_section(review, daily_uptime, overall, scope)
     if overall is not None:
         overall = overall.filter(pl.col("provider").is_in(with_status))
     page.content.update(
@@ -91,12 +97,13 @@ def build_page(
 
 @dg.asset(key=["reports", "vendor_review"], deps=VENDOR_DEPS, group_name="reports", kinds={"html", "altair"})
 def vendor_review(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
-    """The vendor-choice review, reports/vendor-review.html: first the recommendation (primary and
+    """The vendor-choice review, `reports/vendor-review.html`: first the recommendation (primary and
     failover provider) with its reasons, uncertainty and evidence, or "not enough data"; a side-by-side
-    per provider (measured vs claimed uptime, MTTR, acknowledgement grade, SLA credits, cost, failover
-    value); then uptime per weighting policy, MTTR distribution, incidents per month, SLO budget use,
+    per provider (measured vs claimed uptime, MTTR, acknowledgement grade from marts.acknowledgement_lag,
+    SLA credits, cost, failover value); status-page uptime bars per provider and day (last 90 days of the
+    window, marts.component_daily_uptime); then uptime per weighting policy, MTTR distribution, incidents per month, SLO budget use,
     downtime cost per month of the window, every failover policy and the migration findings;
-    vendor-review.figures.json lists every quoted figure with its mart cell."""
+    `vendor-review.figures.json` lists every quoted figure with its mart cell."""
     scope = workspace_scope(context, workspace)
     with workspace.warehouse(read_only=True) as con:
         reliability = read_mart(
@@ -108,6 +115,16 @@ def vendor_review(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
         failover = read_mart(con, tables.FAILOVER)
         correlation = read_mart(con, tables.MIGRATION_CORRELATION)
         reconciliation = read_mart(con, tables.RECONCILIATION, required=("group_id", "provider"))
+        ack_lag = read_mart(
+            con, tables.ACKNOWLEDGEMENT_LAG, required=("provider", "ack_lag_graded_mean_minutes")
+        )
+        daily_uptime = read_mart(
+            con,
+            tables.COMPONENT_DAILY_UPTIME,
+            "WHERE component = ?",
+            [COMPONENT_PROVIDER],
+            ("day", "worst_status"),
+        )
     page, figures = build_page(
         reliability,
         incidents,
@@ -118,6 +135,8 @@ def vendor_review(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
         display_names(workspace),
         reconciliation,
         scope,
+        ack_lag,
+        daily_uptime,
     )
     out_dir = workspace.settings.reports_dir
     written = page.write(out_dir, "vendor-review")
