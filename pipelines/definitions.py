@@ -1,5 +1,5 @@
 """The code location: every asset under assets/ (the raw archive as external assets), its checks, jobs,
-the daily schedule and the raw sensor.
+the daily schedule, the raw sensor and the status-page archive job with its hourly schedule.
 
 This is the one `dg.Definitions`: `dagster dev`, the CLI, step subprocesses and Celery workers all resolve
 their jobs from it (`job_named`). The Celery jobs are in it only where Celery is deployed
@@ -13,6 +13,7 @@ import dagster as dg
 
 import assets
 from assets.staging.raw import RAW_SOURCES
+from pipelines.archive import archive_status_pages_job, archive_status_pages_schedule
 from pipelines.core.resources import Workspace
 from pipelines.jobs import jobs_for
 from pipelines.schedules import daily_schedule
@@ -26,8 +27,8 @@ def build_defs(environ: Mapping[str, str] = os.environ) -> dg.Definitions:
     return dg.Definitions(
         assets=[*all_assets, *RAW_SOURCES],
         asset_checks=dg.load_asset_checks_from_package_module(assets),
-        jobs=jobs_for(environ),
-        schedules=[daily_schedule],
+        jobs=[*jobs_for(environ), archive_status_pages_job],
+        schedules=[daily_schedule, archive_status_pages_schedule],
         sensors=[raw_files_sensor],
         resources={"workspace": Workspace()},
     )

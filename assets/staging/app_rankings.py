@@ -24,12 +24,17 @@ APP_RANKS_CHECK = "app_ranks_valid"
     backfill_policy=single_run,
     group_name="staging",
     kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(APP_RANKS_CHECK, asset=tables.APP_RANKS, blocking=True)],
+    check_specs=[dg.AssetCheckSpec(
+        APP_RANKS_CHECK, asset=tables.APP_RANKS, blocking=True,
+        description="Great Expectations suite; bad data stops the run:\n- all declared columns present\n"
+                    "- app id (unless the feed names the app only), `app_name`, `country`, `chart` never null\n"
+                    "- `rank` >= 1\n- `country` one of the configured countries; `feed_format` a known format\n"
+                    "- one row per (`partition_day`, `country`, `chart`, `rank`)")],
 )
 def app_ranks(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """Where each app stood in the App Store charts, per day, country and chart (a user-migration signal).
 
-    One row per accepted chart entry of raw/app_rankings/<day>/<country>-<chart>.json (Apple RSS v2 or legacy
+    One row per accepted chart entry of `raw/app_rankings/<day>/<country>-<chart>.json` (Apple RSS v2 or legacy
     iTunes RSS, fetched that day), and per row of rank-history CSVs exported from other tools (any name, any
     day folder: each row goes to the day in its `date` column).
     - partition_day, day: the UTC day of the chart (a feed's folder day, a history row's date)

@@ -28,7 +28,11 @@ CROWD_REPORTS_CHECK = "crowd_reports_valid"
     backfill_policy=single_run,
     group_name="staging",
     kinds={"duckdb", "polars"},
-    check_specs=[dg.AssetCheckSpec(CROWD_REPORTS_CHECK, asset=tables.CROWD_REPORTS, blocking=True)],
+    check_specs=[dg.AssetCheckSpec(
+        CROWD_REPORTS_CHECK, asset=tables.CROWD_REPORTS, blocking=True,
+        description="Great Expectations suite; bad data stops the run:\n- all declared columns present\n"
+                    "- `ts`, `service`, `country`, `reports` never null\n- `reports`, `baseline` >= 0\n"
+                    "- every row's `ts` on its partition day\n- `country` one of the configured countries")],
 )
 def crowd_reports(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """User problem reports per time bucket, service and country (Downdetector-style exports).

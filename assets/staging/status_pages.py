@@ -29,7 +29,15 @@ from assets.staging import raw
 from pipelines.core import tables
 from pipelines.core.config import Capability
 from pipelines.core.platforms import PAGE_KINDS
-from pipelines.core.quality import between, check_result, has_columns, in_set, not_null, unique_together
+from pipelines.core.quality import (
+    between,
+    check_result,
+    check_spec,
+    has_columns,
+    in_set,
+    not_null,
+    unique_together,
+)
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import replace_table, table_exists, write_rejects
 
@@ -58,47 +66,52 @@ OUTPUTS = (*TABLES, SNAPSHOTS)
 CAPABILITIES = Capability.__args__  # type: ignore[attr-defined]
 
 
+SUITES = {
+    INCIDENTS: [
+        has_columns(*SCHEMAS[INCIDENTS]),
+        not_null("provider"), not_null("incident_id"), not_null("page_kind"),
+        in_set("impact", IMPACTS), in_set("status", INCIDENT_STATUSES), in_set("page_kind", PAGE_KINDS),
+        unique_together("provider", "incident_id"),
+        between("resolution_minutes", 0, None),
+    ],
+    UPDATES: [
+        has_columns(*SCHEMAS[UPDATES]),
+        not_null("incident_id"), not_null("update_id"),
+        in_set("status", UPDATE_STATUSES),
+        unique_together("provider", "incident_id", "update_id"),
+    ],
+    AFFECTED: [
+        has_columns(*SCHEMAS[AFFECTED]),
+        not_null("incident_id"), not_null("component_name"),
+        in_set("old_status", COMPONENT_STATUSES), in_set("new_status", COMPONENT_STATUSES),
+        in_set("capability", CAPABILITIES),
+    ],
+    COMPONENTS: [
+        has_columns(*SCHEMAS[COMPONENTS]),
+        not_null("component_id"), in_set("status", COMPONENT_STATUSES), in_set("capability", CAPABILITIES),
+        unique_together("provider", "component_id", "snapshot_at"),
+    ],
+    SNAPSHOTS: [
+        has_columns(*SNAPSHOT_SCHEMA), not_null("provider"), not_null("file"), not_null("snapshot_at"),
+        in_set("page_kind", PAGE_KINDS), in_set("time_source", ("name", "content", "mtime")),
+        between("incidents", 0, None), unique_together("provider", "file"),
+    ],
+}
+
+
 def quality_checks(frames: dict[str, pl.DataFrame]) -> dict[str, dg.AssetCheckResult]:
     """The blocking Great Expectations suite of each table."""
     incidents = frames[INCIDENTS].with_columns(
         # resolved_at >= started_at (whose precision is the minute) where both are set, as a number GX can bound
         resolution_minutes=(pl.col("resolved_at") - pl.col("started_at").dt.truncate("1m")).dt.total_seconds() / 60.0
     )
-    return {
-        INCIDENTS: check_result(STATUS_INCIDENTS_CHECK, incidents, [
-            has_columns(*SCHEMAS[INCIDENTS]),
-            not_null("provider"), not_null("incident_id"), not_null("page_kind"),
-            in_set("impact", IMPACTS), in_set("status", INCIDENT_STATUSES), in_set("page_kind", PAGE_KINDS),
-            unique_together("provider", "incident_id"),
-            between("resolution_minutes", 0, None),
-        ]),
-        UPDATES: check_result(STATUS_UPDATES_CHECK, frames[UPDATES], [
-            has_columns(*SCHEMAS[UPDATES]),
-            not_null("incident_id"), not_null("update_id"),
-            in_set("status", UPDATE_STATUSES),
-            unique_together("provider", "incident_id", "update_id"),
-        ]),
-        AFFECTED: check_result(STATUS_AFFECTED_CHECK, frames[AFFECTED], [
-            has_columns(*SCHEMAS[AFFECTED]),
-            not_null("incident_id"), not_null("component_name"),
-            in_set("old_status", COMPONENT_STATUSES), in_set("new_status", COMPONENT_STATUSES),
-            in_set("capability", CAPABILITIES),
-        ]),
-        COMPONENTS: check_result(STATUS_COMPONENTS_CHECK, frames[COMPONENTS], [
-            has_columns(*SCHEMAS[COMPONENTS]),
-            not_null("component_id"), in_set("status", COMPONENT_STATUSES), in_set("capability", CAPABILITIES),
-            unique_together("provider", "component_id", "snapshot_at"),
-        ]),
-    }
+    return {table: check_result(CHECKS[table], incidents if table == INCIDENTS else frames[table], SUITES[table])
+            for table in TABLES}
 
 
 def snapshot_checks(reads: pl.DataFrame, platform_changes: list[str]) -> list[dg.AssetCheckResult]:
     """The snapshots table's blocking suite, and the warning for providers whose page moved platform."""
-    valid = check_result(STATUS_SNAPSHOTS_CHECK, reads, [
-        has_columns(*SNAPSHOT_SCHEMA), not_null("provider"), not_null("file"), not_null("snapshot_at"),
-        in_set("page_kind", PAGE_KINDS), in_set("time_source", ("name", "content", "mtime")),
-        between("incidents", 0, None), unique_together("provider", "file"),
-    ])
+    valid = check_result(STATUS_SNAPSHOTS_CHECK, reads, SUITES[SNAPSHOTS])
     platform = dg.AssetCheckResult(
         check_name=PLATFORM_CHECK, passed=not platform_changes, severity=dg.AssetCheckSeverity.WARN,
         description="; ".join(platform_changes) or "every provider's newest snapshot is of its configured platform",
@@ -135,10 +148,7 @@ _DESCRIPTIONS = {
         for table in OUTPUTS
     ],
     check_specs=[
-        *(dg.AssetCheckSpec(CHECKS[table], asset=KEYS[table], blocking=True) for table in TABLES),
-        dg.AssetCheckSpec(STATUS_SNAPSHOTS_CHECK, asset=KEYS[SNAPSHOTS], blocking=True,
-                          description="Every snapshot row names its provider, file and time; page_kind is a known "
-                                      "platform; incidents >= 0 (null only for a file refused whole)."),
+        *(check_spec(CHECKS[table], KEYS[table], SUITES[table]) for table in OUTPUTS),
         dg.AssetCheckSpec(PLATFORM_CHECK, asset=KEYS[SNAPSHOTS], blocking=False,
                           description="Warns when a provider's newest snapshot is of another platform than its "
                                       "configured status_page.kind (the page moved; set kind to the new one)."),
