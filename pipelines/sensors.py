@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from pathlib import Path
 
 import dagster as dg
 
+from assets.ingest.day_sources import DayIndex
 from pipelines.core.partitions import daily_partitions
 from pipelines.core.resources import Workspace
 from pipelines.jobs import main_job
@@ -18,22 +20,42 @@ _STAMP = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})")
 DAY_SOURCES = ("app_rankings", "crowd_reports", "request_logs")
 
 
+def _stamp_day(path: Path) -> str:
+    """A status snapshot's day: from its name's stamp, else its modification time (any name is accepted)."""
+    if m := _STAMP.match(path.name):
+        return f"{m[1]}-{m[2]}-{m[3]}"
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date().isoformat()
+
+
+def _indexed_days(data_dir: Path, source: str) -> dict[str, tuple[int, int, list[str]]]:
+    """The staging asset's file-day index of a source: relative path -> (size, mtime_ns, days with rows)."""
+    entries = DayIndex(data_dir, source).entries
+    return {rel: (e.get("size"), e.get("mtime_ns"), e.get("days") or []) for rel, e in entries.items()}
+
+
 def files_by_day(raw_dir: Path) -> dict[str, list[str]]:
-    """Raw files grouped by the UTC day they belong to, as `relative path:size:mtime_ns` tokens."""
+    """Raw files grouped by every UTC day they belong to, as `relative path:size:mtime_ns` tokens.
+
+    A file counts for its folder's day and, once a run has indexed it, for every day it has rows for (a
+    multi-day export sits in one folder), so a change to it triggers each of those days.
+    """
     days: dict[str, list[str]] = {}
     if not raw_dir.is_dir():
         return days
+    indexes = {source: _indexed_days(raw_dir.parent, source) for source in DAY_SOURCES}
     for path in sorted(p for p in raw_dir.rglob("*") if p.is_file() and not p.name.startswith(".")):
         rel = path.relative_to(raw_dir)
         parts = rel.parts
+        stat = path.stat()
         if parts[0] in DAY_SOURCES and len(parts) >= 3 and _DAY_DIR.match(parts[1]):
-            day = parts[1]
-        elif parts[0] == "status_pages" and (m := _STAMP.match(path.name)):
-            day = f"{m[1]}-{m[2]}-{m[3]}"
+            size, mtime_ns, indexed = indexes[parts[0]].get(f"raw/{rel.as_posix()}", (None, None, []))
+            covered = {parts[1], *(indexed if (size, mtime_ns) == (stat.st_size, stat.st_mtime_ns) else [])}
+        elif parts[0] == "status_pages" and len(parts) >= 3:
+            covered = {_stamp_day(path)}
         else:
             continue
-        stat = path.stat()
-        days.setdefault(day, []).append(f"{rel.as_posix()}:{stat.st_size}:{stat.st_mtime_ns}")
+        for day in covered:
+            days.setdefault(day, []).append(f"{rel.as_posix()}:{stat.st_size}:{stat.st_mtime_ns}")
     return days
 
 

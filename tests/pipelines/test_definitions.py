@@ -1,7 +1,10 @@
 import datetime as dt
+import json
+import os
 
 import dagster as dg
 
+from assets.ingest.day_sources import INDEX_VERSION
 from pipelines.definitions import defs
 from pipelines.sensors import new_file_run_requests
 
@@ -44,6 +47,31 @@ def test_sensor_requests_once_per_new_file_set(tmp_path):
     second = {r.partition_key: r.run_key for r in new_file_run_requests(raw, days)}
     assert set(second) == {"2026-03-01", "2026-03-02"}
     assert second["2026-03-02"] != first[0].run_key
+
+
+def test_sensor_requests_every_day_a_multi_day_file_covers_and_times_any_named_snapshot(tmp_path):
+    data = tmp_path / "data"
+    raw = data / "raw"
+    days = {"2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"}
+    export = raw / "crowd_reports/2026-03-02/export.csv"
+    _touch(export)
+    # before any run has read it, the file counts for its folder's day only
+    assert [r.partition_key for r in new_file_run_requests(raw, days)] == ["2026-03-02"]
+    # a run indexed it with rows on three days: each of them is requested
+    stat = export.stat()
+    _touch(data / "cache/crowd_reports-file-days.json", json.dumps({"version": INDEX_VERSION, "files": {
+        "raw/crowd_reports/2026-03-02/export.csv": {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                                                    "days": ["2026-03-01", "2026-03-02", "2026-03-03"]}}}))
+    assert [r.partition_key for r in new_file_run_requests(raw, days)] == ["2026-03-01", "2026-03-02", "2026-03-03"]
+    # an edited file is no longer what the index knew: its folder's day again, until a run re-indexes it
+    _touch(export, "edited, longer")
+    assert [r.partition_key for r in new_file_run_requests(raw, days)] == ["2026-03-02"]
+    # a snapshot with any name is placed on its modification day
+    feed = raw / "status_pages/openai/history.atom"
+    _touch(feed)
+    stamp = dt.datetime(2026, 3, 4, 9, 30, tzinfo=dt.UTC).timestamp()
+    os.utime(feed, (stamp, stamp))
+    assert "2026-03-04" in {r.partition_key for r in new_file_run_requests(raw, days)}
 
 
 def test_sensor_dedups_through_dagster(tmp_path, monkeypatch):
