@@ -2,8 +2,11 @@
 
 Request logs are too large for a warehouse table, so each UTC day is one Parquet file under
 `<data dir>/lake/request_logs/day=YYYY-MM-DD/part-0.parquet`, and `staging.request_logs` is a view over
-all of them (pipelines.core.lake: atomic day publishing, the view). Parsing happens in an in-memory
-DuckDB; the warehouse is opened only at the end, to (re)create the view and record the refused lines.
+all of them (pipelines.core.lake: atomic day publishing, the view). A raw file may hold several days and
+sit in any day folder: rows go to the UTC day of their own timestamp, and a day is rebuilt from every
+file holding rows of it (assets.ingest.request_logs.lake_days has the rule). Parsing happens in an
+in-memory DuckDB; the warehouse is opened only at the end, to (re)create the view and record the
+refused lines.
 
 Rows are stored in arrival order, not re-sorted: a sort by (provider, ts) would add about a quarter to
 the ingest time, and gateway logs are written in time order, so Parquet row-group statistics on ts
@@ -11,25 +14,22 @@ already let day and hour filters skip most of a file.
 """
 
 import datetime as dt
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 import polars as pl
 
-from assets.ingest.request_logs import LAKE_COLUMNS, SOURCE, DayResult, ProviderMapping, ingest_day
+from assets.ingest.request_logs import LAKE_COLUMNS, SOURCE, ProviderMapping
+from assets.ingest.request_logs.lake_days import LAKE, RunResult, write_days
 from assets.staging import raw
 from pipelines.core import tables
-from pipelines.core.lake import DayLake
 from pipelines.core.partitions import daily_partitions, single_run
 from pipelines.core.quality import MAX_VALIDATED_ROWS, between, check_result, has_columns, in_set, not_null
-from pipelines.core.quarantine import REJECTED_SCHEMA
 from pipelines.core.resources import Workspace
-from pipelines.core.settings import Settings, safe_path
+from pipelines.core.settings import Settings
 from pipelines.core.warehouse import write_rejects
 
 REQUEST_LOGS_CHECK = "request_logs_rows_valid"
-LAKE = DayLake(SOURCE)
 
 # The view's columns: the partition day from the hive path, then the Parquet columns.
 VIEW_COLUMNS: dict[str, str] = {"day": "DATE", **LAKE_COLUMNS}
@@ -37,23 +37,9 @@ VIEW_COLUMNS: dict[str, str] = {"day": "DATE", **LAKE_COLUMNS}
 
 def write_day_partition(
     settings: Settings, mapping: ProviderMapping, day: str, *, now: dt.datetime | None = None
-) -> DayResult:
-    """Ingest raw/request_logs/<day>/ and publish lake/request_logs/day=<day>/part-0.parquet atomically.
-
-    A day without raw files has no partition (a previous one is removed), like a table partition that
-    a rerun empties. Returns the day's counts and refused rows; the warehouse is not touched.
-    """
-    raw_day = safe_path(settings.data_dir, "raw", SOURCE, day)
-
-    def ingest(staged: Path, scratch: Path) -> DayResult:
-        result = ingest_day(raw_day, day, staged, mapping, data_dir=settings.data_dir, now=now, work_dir=scratch)
-        if not result.files:
-            staged.unlink(missing_ok=True)  # no raw files: the day has no partition
-        return result
-
-    result, final = LAKE.publish_day(settings, day, ingest)
-    result.output_path = final
-    return result
+) -> RunResult:
+    """Rebuild lake/request_logs/day=<day>/part-0.parquet from every raw file holding rows of that day."""
+    return write_days(settings, mapping, [day], now=now)
 
 
 def create_view(con: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
@@ -89,13 +75,12 @@ def check_frame(settings: Settings, days: list[str], max_rows: int = MAX_VALIDAT
 
 
 def _stale_reject_files(con: duckdb.DuckDBPyConnection, days: list[str]) -> list[str]:
-    """Files quarantined by an earlier run of these days (so a file since removed loses its rejects too)."""
-    rows = []
-    for day in days:
-        rows += con.execute(
-            f"SELECT DISTINCT file FROM {tables.REJECTED_ROWS} WHERE source = ? AND starts_with(file, ?)",
-            [SOURCE, f"raw/{SOURCE}/{day}/"],
-        ).fetchall()
+    """Files of these days' folders quarantined by an earlier run (a file since removed loses its rejects)."""
+    rows = con.execute(
+        f"SELECT DISTINCT file FROM {tables.REJECTED_ROWS} WHERE source = ? AND split_part(file, '/', 3) IN "
+        "(SELECT unnest(?))",
+        [SOURCE, days],
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -119,7 +104,7 @@ def request_logs(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.
     """Every API request our gateways logged, one row per request, partitioned by UTC day.
 
     Columns (view staging.request_logs over lake/request_logs/day=*/part-0.parquet):
-    day: the UTC day of the raw folder the row came from; ts: when the request was made (UTC);
+    day: the UTC day of ts (whatever day folder the file sat in); ts: when the request was made (UTC);
     provider: provider key from the config (anthropic, openai, google); model: model name (null for
     access logs); endpoint: API path without provider prefix and query string; status: HTTP status
     code; latency_ms: time to response in milliseconds (null for access logs without request time);
@@ -132,22 +117,23 @@ def request_logs(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.
     settings = workspace.settings
     mapping = ProviderMapping.from_config(workspace.providers())
     days = list(context.partition_keys)
-    results = []
-    for day in days:  # one day at a time: each uses both cores and bounded memory
-        result = write_day_partition(settings, mapping, day)
-        context.log.info(
-            f"request_logs {day}: {len(result.files)} files, {result.rows_in} rows in, "
-            f"{result.rows_accepted} accepted, {result.rows_quarantined} quarantined"
+    result = write_days(settings, mapping, days)
+    context.log.info(
+        f"request_logs {days[0]}..{days[-1]}: {len(result.files)} files read, {result.rows_in} rows in, "
+        f"{result.rows_accepted} accepted, {result.rows_quarantined} quarantined"
+    )
+    if result.other_days:
+        context.log.warning(
+            f"the files read also hold rows of {len(result.other_days)} days outside this run "
+            f"({', '.join(result.other_days)}); materialise those days to publish them"
         )
-        results.append(result)
-    rejects = pl.concat([r.rejects for r in results]) if results else pl.DataFrame(schema=REJECTED_SCHEMA)
-    files = [f.file for r in results for f in r.files]
     frame = check_frame(settings, days)
     with workspace.warehouse() as con:
         create_view(con, settings)
-        write_rejects(con, SOURCE, sorted(set(files) | set(_stale_reject_files(con, days))), rejects)
+        replaced = {f.file for f in result.files} | set(result.gone) | set(_stale_reject_files(con, days))
+        write_rejects(con, SOURCE, sorted(replaced), result.rejects)
     return dg.MaterializeResult(
-        metadata=_metadata(settings, results), check_results=[_rows_check(frame, mapping)]
+        metadata=_metadata(settings, result), check_results=[_rows_check(frame, mapping)]
     )
 
 
@@ -168,28 +154,28 @@ def _rows_check(frame: pl.DataFrame, mapping: ProviderMapping) -> dg.AssetCheckR
     )
 
 
-def _metadata(settings: Settings, results: list[DayResult]) -> dict:
-    """Counts for the run, the lake files written, and what happened to each raw file."""
+def _metadata(settings: Settings, result: RunResult) -> dict:
+    """Counts for the run, the lake files written, and what happened to each raw file read."""
+    run = set(result.days)
     per_file = [
         {
             "file": f.file,
             "parser": f.parser,
-            "rows_in": f.rows_in,
-            "accepted": f.rows_accepted,
+            "rows_in": sum(n for d, n in f.rows_by_day.items() if d in run) + f.rows_quarantined,
+            "accepted": sum(n for d, n in f.rows_by_day.items() if d in run),
             "quarantined": f.rows_quarantined,
+            **({"days": f.rows_by_day} if set(f.rows_by_day) - run else {}),
             **({"error": f.error} if f.error else {}),
         }
-        for r in results
-        for f in r.files
+        for f in result.files
     ]
     return {
-        "rows_in": sum(r.rows_in for r in results),
-        "rows_accepted": sum(r.rows_accepted for r in results),
-        "rows_quarantined": sum(r.rows_quarantined for r in results),
+        "rows_in": result.rows_in,
+        "rows_accepted": result.rows_accepted,
+        "rows_quarantined": result.rows_quarantined,
+        "rows_on_other_days": dg.MetadataValue.json(result.other_days),
         "files": len(per_file),
-        "bytes": sum(r.bytes for r in results),
-        "lake_paths": dg.MetadataValue.json(
-            [r.output_path.relative_to(settings.data_dir).as_posix() for r in results if r.output_path.exists()]
-        ),
+        "bytes": result.bytes,
+        "lake_paths": dg.MetadataValue.json([p.relative_to(settings.data_dir).as_posix() for p in result.lake_files]),
         "per_file": dg.MetadataValue.json(per_file),
     }

@@ -20,7 +20,9 @@ from assets.ingest.request_logs import (
     LAKE_COLUMNS,
     ProviderMapping,
     ingest_day,
+    ingest_files,
     iter_line_batches,
+    list_folder,
 )
 from pipelines.core.config import load_providers
 
@@ -63,7 +65,7 @@ def _assert_counts_add_up(result, rows: pl.DataFrame) -> None:
     for f in result.files:
         assert f.rows_in == f.rows_accepted + f.rows_quarantined, f
     assert result.rows_in == result.rows_accepted + result.rows_quarantined
-    assert result.rows_accepted == rows.height
+    assert sum(f.rows_by_day.get(DAY, 0) for f in result.files) == rows.height  # other days: not in `rows`
     assert result.rows_quarantined == result.rejects.height
 
 
@@ -109,6 +111,29 @@ def test_every_format_parses_to_utc_rows(tmp_path, mapping, fast_path):
     assert parsers == {"gateway.jsonl": expected, "export.csv": expected, access: "lines"}
 
 
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "exact"])
+def test_rows_go_to_their_own_utc_day_whatever_the_folder(tmp_path, mapping, fast_path):
+    day = _day_dir(tmp_path)
+    line = ('{{"ts": "{ts}", "provider": "anthropic", "model": "m", "endpoint": "/v1/messages", "status": 200, '
+            '"latency_ms": 1, "tokens_in": 1, "tokens_out": 1, "client_id": "c", "region": "r"}}\n')
+    stamps = ["2026-03-01T23:59:59.999Z", "2026-03-02T00:30:00+01:00", "2026-03-02T00:00:00Z",
+              "2026-03-02T23:59:59Z", "2026-03-02T19:00:00-05:00", "2026-03-03T00:00:00Z"]
+    (day / "spans.jsonl").write_text("".join(line.format(ts=ts) for ts in stamps))
+    (day / "zz-old.jsonl").write_text(line.format(ts="2009-12-31T23:59:59Z"))  # before any partition
+    out = tmp_path / "out"
+    result = ingest_files(list_folder(day, day.parents[2])[0], out, mapping, now=LATE_NOW, fast_path=fast_path,
+                          one_day=DAY)
+    spans, old = result.files
+    assert old.rows_by_day == {} and old.rows_quarantined == 1
+    assert spans.rows_by_day == {"2026-03-01": 2, DAY: 2, "2026-03-03": 2}  # 00:30+01:00 is 23:30 the day before
+    assert spans.parser == ("native" if fast_path else "lines")
+    assert _reasons(result) == {("zz-old.jsonl", 1): "ts: 2009-12-31T23:59:59Z is before 2010-01-01, "
+                                                    "the first day the pipeline keeps"}
+    per_day = {d: duckdb.sql(f"SELECT count(*) FROM read_parquet('{out}/day={d}/*.parquet')").fetchall()[0][0]
+               for d in spans.rows_by_day}
+    assert per_day == spans.rows_by_day
+
+
 def test_gzip_files_read_like_plain_ones(tmp_path, mapping):
     plain_day = _day_dir(tmp_path / "plain", "good")
     gz_day = tmp_path / "gz/data/raw/request_logs" / DAY
@@ -145,7 +170,7 @@ EXPECTED_REJECTS = {
     ("gateway.jsonl", 7): "tokens_in: -1 is negative",
     ("gateway.jsonl", 8): "ts: 'yesterday' is not a timestamp",
     ("gateway.jsonl", 9): "ts: '2026-03-02T10:00:00' is not a timestamp with a UTC offset",
-    ("gateway.jsonl", 10): "ts: 2026-03-01T23:59:59Z is outside the partition day 2026-03-02",
+    # line 10 (2026-03-01T23:59:59Z) is accepted: it goes to its own UTC day
     ("gateway.jsonl", 11): "ts: 2026-03-02T23:00:00Z is in the future",
     ("gateway.jsonl", 12): "provider: 'mistral' is not a configured provider",
     # line 13 is blank: skipped, not a row
@@ -178,12 +203,14 @@ def test_each_bad_kind_is_quarantined_with_its_line_number(tmp_path, mapping, fa
     assert raw[2] in ("this is not json", "2026-03-02T10:00:00Z,openai,m,/v1/chat/completions")
     counts = {Path(f.file).name: (f.rows_in, f.rows_accepted, f.rows_quarantined) for f in result.files}
     assert counts == {
-        "gateway.jsonl": (16, 2, 14),  # the added key "new_field" (line 17) is ignored: accepted
+        "gateway.jsonl": (16, 3, 13),  # the added key "new_field" (line 17) is ignored: accepted
         "renamed.csv": (2, 0, 2),
         "rows.csv": (4, 1, 3),
         "edge-access.log": (6, 1, 5),
     }
     assert sorted(rows["provider"].to_list()) == ["anthropic", "google", "openai", "openai"]
+    gateway = next(f for f in result.files if f.file.endswith("gateway.jsonl"))
+    assert gateway.rows_by_day == {"2026-03-01": 1, DAY: 2}
 
 
 def test_non_utf8_and_overlong_lines_are_quarantined_not_fatal(tmp_path, mapping):
@@ -232,7 +259,7 @@ def test_a_clean_file_keeps_the_fast_path_when_a_neighbour_is_refused_whole(tmp_
     assert rows.height == 3
 
 
-def test_empty_day_writes_an_empty_file_with_the_schema(tmp_path, mapping):
+def test_a_day_of_empty_files_gives_an_empty_file_with_the_schema(tmp_path, mapping):
     day = _day_dir(tmp_path)
     (day / "empty.jsonl").write_bytes(b"")
     result, rows = _ingest(day, mapping)
@@ -371,3 +398,79 @@ def test_valid_records_round_trip_with_equal_values(tmp_path_factory, mapping, r
         assert result.files[0].parser == ("native" if fast_path else "lines")
         got = sorted(rows.drop("file").rows())
         assert got == expected
+
+
+# ---------------------------------------------------------------------------------------------------
+# Fields named differently: the config's column_map (top level, and per provider by file name)
+# ---------------------------------------------------------------------------------------------------
+def _mapped_config(tmp_path: Path) -> ProviderMapping:
+    import yaml
+
+    config = yaml.safe_load((REPO / "data/config/providers.yaml").read_text())
+    config["request_logs"] = {"column_map": {
+        "ts": "timestamp", "provider": "vendor", "latency_ms": "duration_ms", "tokens_in": "prompt_tokens",
+        "tokens_out": "completion_tokens", "client_id": "team"}}
+    openai = config["providers"].setdefault("openai", {}) or {}
+    openai.setdefault("request_logs", {})["column_map"] = {"latency_ms": "elapsed", "client_id": "user"}
+    config["providers"]["openai"] = openai
+    path = tmp_path / "providers.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return ProviderMapping.from_config(load_providers(path))
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "exact"])
+def test_column_map_reads_fields_named_differently(tmp_path, fast_path):
+    mapping = _mapped_config(tmp_path)
+    day = _day_dir(tmp_path)
+    (day / "export.csv").write_text(
+        "timestamp,vendor,model,endpoint,status,duration_ms,prompt_tokens,completion_tokens,team,region\n"
+        "2026-03-02T10:00:00Z,anthropic,claude,/v1/messages,200,812.5,10,20,team-a,eu\n"
+        "2026-03-02T10:00:01Z,anthropic,claude,/v1/messages,529,15,10,0,team-a,eu\n")
+    (day / "openai-export.jsonl").write_text(  # the provider's own map: elapsed and user, the rest top level
+        '{"timestamp": "2026-03-02T11:00:00Z", "vendor": "openai", "model": "gpt", "endpoint": "/v1/chat", '
+        '"status": 200, "elapsed": 300, "prompt_tokens": 5, "completion_tokens": 6, "user": "u-1", "region": "us"}\n')
+    (day / "plain.jsonl").write_text(  # our own names where the map renames them: refused, naming the field
+        '{"ts": "2026-03-02T12:00:00Z", "provider": "openai", "model": "gpt", "endpoint": "/v1/chat", '
+        '"status": 200, "latency_ms": 3, "tokens_in": 1, "tokens_out": 1, "client_id": "c", "region": "us"}\n')
+    result, rows = _ingest(day, mapping, fast_path=fast_path)
+    _assert_counts_add_up(result, rows)
+    got = sorted((r["provider"], r["status"], r["latency_ms"], r["tokens_in"], r["client_id"])
+                 for r in rows.iter_rows(named=True))
+    assert got == [("anthropic", 200, 812.5, 10, "team-a"), ("anthropic", 529, 15.0, 10, "team-a"),
+                   ("openai", 200, 300.0, 5, "u-1")]
+    assert _reasons(result) == {("plain.jsonl", 1): "ts: missing required field"}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Gateway exports (assets/ingest/gateways): recognised from content, then our typing and validation
+# ---------------------------------------------------------------------------------------------------
+GATEWAY_FIXTURES = REPO / "tests/fixtures/gateways"
+# file -> (format, accepted, quarantined); aws_alb_access line 3 is Bedrock, not in the default config
+GATEWAY_OUTCOMES = {
+    "aws_alb_access.log": ("aws_alb", 2, 1), "aws_alb_bad.log": ("aws_alb", 1, 3),
+    "envoy_access.log": ("envoy", 3, 0), "envoy_bad.log": ("envoy", 1, 4),
+    "helicone_export.jsonl": ("helicone", 3, 0), "helicone_bad.json": ("helicone", 1, 3),
+    "langfuse_observations.json": ("langfuse_observations", 3, 0), "langfuse_bad.jsonl": ("langfuse_observations", 1, 4),
+    "litellm_spend_logs.json": ("litellm_spend_logs", 3, 0), "litellm_bad.jsonl": ("litellm_spend_logs", 1, 4),
+    "nginx_json_access.log": ("nginx_json", 3, 0), "nginx_json_bad.log": ("nginx_json", 1, 3),
+    "openrouter_activity.csv": ("openrouter_activity", 3, 0), "openrouter_bad.csv": ("openrouter_activity", 1, 4),
+    "otel_genai_spans.jsonl": ("otel_genai", 3, 0), "otel_genai_bad.jsonl": ("otel_genai", 1, 4),
+    "portkey_export.jsonl": ("portkey", 3, 0), "portkey_bad.jsonl": ("portkey", 1, 3),
+}
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "exact"])
+def test_gateway_exports_load_beside_our_own_logs(tmp_path, mapping, fast_path):
+    day = _day_dir(tmp_path, "good")
+    for name in GATEWAY_OUTCOMES:
+        shutil.copy(GATEWAY_FIXTURES / name, day / name)
+    result, rows = _ingest(day, mapping, fast_path=fast_path)
+    _assert_counts_add_up(result, rows)
+    outcomes = {Path(f.file).name: (f.format, f.rows_accepted, f.rows_quarantined) for f in result.files}
+    assert {k: v for k, v in outcomes.items() if k in GATEWAY_OUTCOMES} == GATEWAY_OUTCOMES
+    assert outcomes["gateway.jsonl"] == ("jsonl", 3, 0)  # our own formats are not mistaken for a gateway's
+    # the gateway's reasons name the gateway's field; none is our "missing required field" for what it lacks
+    reasons = _reasons(result)
+    assert reasons[("envoy_bad.log", 4)] == "RESPONSE_CODE: 'abc' is not an integer HTTP code in 100-599"
+    assert not [r for r in reasons.values() if "missing required field" in r]
+    assert set(rows["provider"]) <= mapping.providers

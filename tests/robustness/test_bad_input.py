@@ -39,7 +39,7 @@ class Case:
     rejects: dict[int, str] = field(default_factory=dict)  # record_no -> text its reason must contain
     superseded: int = 0  # status pages: accepted, then replaced by a newer version of the same incident
     child: tuple[int, ...] = ()  # status pages: record_nos whose reject is a child row, the incident loaded
-    elsewhere: int = 0  # crowd reports: rows that belong to other UTC days (loaded when those days run)
+    elsewhere: int = 0  # crowd reports, request logs: rows of other UTC days (loaded when those days run)
 
     @property
     def id(self) -> str:
@@ -547,8 +547,9 @@ LOG_CASES = [
     case_param(logs("schema drift: column added (CSV)", "added_column.csv", 1, {})),
     case_param(logs("negative counts", "negative.csv", 1, {
         1: "tokens_in: -5 is negative", 2: "latency_ms: '-3.0' is negative", 3: "tokens_out: -1 is negative"})),
-    case_param(logs("timestamps outside the partition day", "out_of_partition.jsonl", 1, {
-        n: "is outside the partition day 2026-03-02" for n in (1, 2, 4)})),
+    # lines of other UTC days (1, 2) are published on those days; only the far future is refused
+    case_param(replace(logs("timestamps of other days and the future", "out_of_partition.jsonl", 1, {
+        4: "is in the future"}), elsewhere=2)),
     case_param(logs("combined log: zone names, ISO time, bad request, not a log line, negative request time",
                     "api.anthropic.com-access.log", 2, {
         2: "ts: '02/Mar/2026:03:49:01 PST' is not a timestamp with a UTC offset",
@@ -585,7 +586,7 @@ def test_request_logs_bad_file_outcome(logs_run, warehouse, case: Case):
     assert len(rows) == case.accepted
     records = 1 if 0 in case.rejects else text_lines(logs_run.workspace.settings.data_dir / case.lands_as) - (
         1 if case.lands_as.endswith(".csv") else 0)
-    assert records == case.accepted + len(case.rejects)
+    assert records == case.accepted + len(case.rejects) + case.elsewhere
 
 
 def test_request_logs_good_rows_load_and_the_totals_add_up(logs_run, warehouse):

@@ -1,4 +1,4 @@
-"""Gateway request logs -> typed rows in Parquet plus the refused lines, one UTC day at a time.
+"""Gateway request logs -> typed rows in Parquet, one folder per UTC day of the rows, plus the refused lines.
 
 Request logs are the large source (tens of millions of lines a day), so no row passes through Python:
 
@@ -14,6 +14,10 @@ with identical values by either; the exact path is what defines the result, the 
 optimisation for clean files. Memory stays bounded (chunked reads, streaming COPY); nothing here opens
 the warehouse.
 
+Files are not cut at UTC midnight: a file may hold several days and sit in any day folder; each accepted
+row goes to the UTC day of its own `ts` (batch.py), and rows before the first partition day or in the
+future are refused.
+
 Formats under raw/request_logs/<YYYY-MM-DD>/ (each may also be gzipped, `.gz`):
 - `*.jsonl`: one JSON object per line with ts, provider, model, endpoint, status, latency_ms,
   tokens_in, tokens_out, client_id, region and optional error_type; extra keys are ignored.
@@ -21,21 +25,24 @@ Formats under raw/request_logs/<YYYY-MM-DD>/ (each may also be gzipped, `.gz`):
 - `*.log`: Apache/Nginx combined log format, optionally followed by the request time in seconds
   (nginx `$request_time`); the provider comes from the request path prefix or a host in the file name.
 
-`ingest_day()` (day.py) is the entry point (the staging asset and the benchmark both call it).
+`ingest_files()` (batch.py) is the entry point; `lake_days.write_days()` keeps the lake's day partitions
+and the index of which days each raw file holds (the staging asset and the benchmark call it).
 """
 
-from assets.ingest.request_logs.day import ingest_day
+from assets.ingest.request_logs.batch import ingest_day, ingest_files, list_folder
 from assets.ingest.request_logs.fields import LAKE_COLUMNS, SOURCE
 from assets.ingest.request_logs.lines import iter_line_batches
 from assets.ingest.request_logs.providers import ProviderMapping
-from assets.ingest.request_logs.results import DayResult, FileResult
+from assets.ingest.request_logs.results import BatchResult, FileResult
 
 __all__ = [
     "LAKE_COLUMNS",
     "SOURCE",
-    "DayResult",
+    "BatchResult",
     "FileResult",
     "ProviderMapping",
     "ingest_day",
+    "ingest_files",
     "iter_line_batches",
+    "list_folder",
 ]

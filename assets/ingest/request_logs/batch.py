@@ -1,7 +1,9 @@
-"""The day driver: every request-log file of one UTC day -> one Parquet file of accepted rows + rejects.
+"""The batch driver: a set of request-log files -> Parquet files per UTC day of their rows, plus rejects.
 
-The whole day is first tried in one native query (the fast path); if any file is unusual, each file
-goes on its own (native if clean, else line by line) into a stage file, and the stages are merged.
+Real files are not cut at UTC midnight: a file may hold rows of several days and sit in any day folder,
+so every accepted row goes to the day of its own `ts` (out_dir/day=YYYY-MM-DD/). The whole batch is
+first tried in one native query (the fast path); if any file is unusual, each file goes on its own
+(native if clean, else line by line) into a stage file, and the stages are split by day.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from assets.ingest.request_logs.connection import connect, sql_literal
 from assets.ingest.request_logs.exact_path import exact_file
 from assets.ingest.request_logs.fast_path import try_fast
 from assets.ingest.request_logs.fields import LAKE_COLUMNS, LAKE_PARQUET_OPTIONS, SOURCE
+from assets.ingest.request_logs.gateway_files import convert_gateway_files
 from assets.ingest.request_logs.providers import ProviderMapping
 from assets.ingest.request_logs.raw_files import RawFile, file_format
-from assets.ingest.request_logs.results import DayResult, FileResult
+from assets.ingest.request_logs.results import BatchResult, FileResult
 from pipelines.core.config import ProvidersConfig
+from pipelines.core.partitions import FIRST_DAY
 from pipelines.core.quarantine import REJECTED_SCHEMA, Rejects
 
 
@@ -37,98 +41,142 @@ def _relative(path: Path, data_dir: Path) -> str:
         return path.as_posix()
 
 
-def ingest_day(
-    raw_day_dir: Path | str,
-    day: dt.date | str,
-    output_path: Path | str,
+def list_folder(folder: Path, data_dir: Path) -> tuple[list[RawFile], list[str]]:
+    """The files of one raw day folder, and the symlinks in it that leave the data dir (never read).
+
+    A refused link is named by its own path under the data dir, not by its target.
+    """
+    listed = visible_files(folder)
+    escaping = [p for p in listed if not _inside(p, data_dir)]
+    files = [RawFile(p, _relative(p, data_dir), file_format(p)) for p in listed if p not in escaping]
+    links = [f"{_relative(folder, data_dir)}/{p.name}" for p in escaping]
+    return files, links
+
+
+def ingest_files(
+    files: list[RawFile],
+    out_dir: Path | str,
     mapping: ProviderMapping | ProvidersConfig,
     *,
-    data_dir: Path | str | None = None,
+    refused_links: list[str] = (),
     now: dt.datetime | None = None,
+    earliest: dt.date = FIRST_DAY,
     work_dir: Path | str | None = None,
     memory_limit: str = "1GB",
     threads: int | None = None,
     fast_path: bool = True,
-) -> DayResult:
-    """Parse every request-log file of one UTC day into one Parquet file of accepted rows.
+    one_day: str | None = None,
+) -> BatchResult:
+    """Parse `files` into out_dir/day=YYYY-MM-DD/*.parquet (zstd, LAKE_COLUMNS), one folder per UTC day.
 
-    raw_day_dir: the day's folder (raw/request_logs/<YYYY-MM-DD>/); day: that UTC day.
-    output_path: the Parquet file of accepted rows (zstd, columns LAKE_COLUMNS). It is written in
-        place: callers that need atomicity (the lake writer) pass a temp path and rename it.
-    mapping: the providers config or a ProviderMapping built from it.
-    data_dir: `file` values are made relative to it (default: three levels above raw_day_dir).
-    now: rows later than this are refused as "in the future" (default: the current time).
-    work_dir: scratch space (staging files, DuckDB spill); default: a temp dir beside output_path,
-        removed afterwards.
+    refused_links: symlinks leaving the data dir (list_folder), each refused whole as record 0.
+    now: rows later than this are refused as "in the future" (default: the current time);
+    earliest: rows before this UTC day are refused (default: the first partition day).
+    work_dir: scratch space (stage files, DuckDB spill); default: a temp dir beside out_dir, removed after.
     memory_limit, threads: for the in-memory DuckDB that does the work.
     fast_path: False forces the exact line-by-line path for every file (tests compare the two).
-    Returns per-file counts and the refused rows (quarantine schema); nothing touches the warehouse.
+    one_day: the UTC day the rows probably lie on (their folder's): a cheaper write is tried first.
+    Returns per-file counts (accepted rows per day) and the refused rows; nothing touches the warehouse.
     """
-    day = dt.date.fromisoformat(day) if isinstance(day, str) else day
     if isinstance(mapping, ProvidersConfig):
         mapping = ProviderMapping.from_config(mapping)
-    raw_day_dir, output_path = Path(raw_day_dir), Path(output_path)
-    data_dir = Path(data_dir) if data_dir is not None else raw_day_dir.resolve().parents[2]
+    out_dir = Path(out_dir)
     now = now or dt.datetime.now(dt.UTC)
-    listed = visible_files(raw_day_dir)
-    # A symlink that leads out of the data dir is never read: it is refused whole, like an unreadable file.
-    escaping = [p for p in listed if not _inside(p, data_dir)]
-    files = [RawFile(p, _relative(p, data_dir), file_format(p)) for p in listed if p not in escaping]
-    output_path.parent.mkdir(parents=True, exist_ok=True)
-    work = (
-        Path(work_dir)
-        if work_dir is not None
-        else Path(tempfile.mkdtemp(prefix=".work-", dir=output_path.parent))
-    )
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(work_dir) if work_dir is not None else Path(tempfile.mkdtemp(prefix=".work-", dir=out_dir.parent))
     work.mkdir(parents=True, exist_ok=True)
-    result = DayResult(day=day, output_path=output_path)
+    result = BatchResult(out_dir=out_dir)
     try:
+        files, unmapped = convert_gateway_files(files, work, mapping)
         con = connect(work, memory_limit, threads)
         try:
             suspects: set[str] = set()
             rows = (
-                try_fast(con, files, mapping, day, now, output_path, suspects=suspects)
+                try_fast(con, files, mapping, (earliest, now), out_dir, one_day=one_day, suspects=suspects)
                 if fast_path and files
                 else None
             )
             if rows is not None:
                 for f in files:
-                    n = rows[f.rel]
-                    result.files.append(FileResult(f.rel, f.format, f.path.stat().st_size, "native", n, n, 0))
+                    size = f.path.stat().st_size
+                    result.files.append(FileResult(f.rel, f.format, size, "native", rows_by_day=rows[f.rel]))
             else:
-                _per_file(con, files, mapping, day, now, work, output_path, result, fast_path, suspects)
+                _per_file(con, files, mapping, (earliest, now), work, result, fast_path, suspects)
         finally:
             con.close()
     finally:
         if work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
-    if escaping:
+    if unmapped:  # gateway records the converter could not map
+        for fr in result.files:
+            fr.rows_quarantined += sum(1 for row in unmapped.rows if row["file"] == fr.file)
+        result.rejects = pl.concat([unmapped.frame(), result.rejects]).sort("file", "record_no", maintain_order=True)
+    if refused_links:
         refused = Rejects(SOURCE)
-        for p in escaping:
-            link = _relative(raw_day_dir, data_dir) + "/" + p.name  # the link's own name, not its target
-            result.files.append(FileResult(link, file_format(p) or "", 0, rows_in=1, rows_quarantined=1,
+        for link in refused_links:
+            result.files.append(FileResult(link, file_format(Path(link)) or "", 0, rows_quarantined=1,
                                            error=SYMLINK_REFUSED))
             refused.add(link, 0, SYMLINK_REFUSED)
         result.rejects = pl.concat([result.rejects, refused.frame()])
     return result
 
 
+def ingest_day(
+    raw_day_dir: Path | str, day: dt.date | str, output_path: Path | str, mapping, **options
+) -> BatchResult:
+    """One folder's files -> one Parquet file (output_path) of their rows that lie on `day` (UTC).
+
+    The batch's other days are counted in the result (rows_by_day) but not written. Options as for
+    ingest_files; data_dir defaults to three levels above the folder.
+    """
+    raw_day_dir, output_path = Path(raw_day_dir), Path(output_path)
+    day = day if isinstance(day, str) else day.isoformat()
+    data_dir = Path(options.pop("data_dir", None) or raw_day_dir.resolve().parents[2])
+    files, links = list_folder(raw_day_dir, data_dir)
+    out_dir = Path(tempfile.mkdtemp(prefix=".batch-", dir=output_path.parent if output_path.parent.is_dir() else None))
+    try:
+        result = ingest_files(files, out_dir / "days", mapping, refused_links=links, one_day=day, **options)
+        merge_day(result.day_files(day), output_path)
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    return result
+
+
+def merge_day(pieces: list[Path], target: Path) -> None:
+    """One day's Parquet pieces -> target (moved when there is one, else rewritten; empty but typed if none)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if len(pieces) == 1:
+        shutil.move(pieces[0], target)
+        return
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        if pieces:
+            source = "SELECT * FROM read_parquet($pieces)"
+            params = {"pieces": [str(p) for p in pieces]}
+        else:
+            source = "SELECT " + ", ".join(f"NULL::{t} AS {c}" for c, t in LAKE_COLUMNS.items()) + " WHERE false"
+            params = {}
+        con.execute(
+            f"COPY ({source}) TO '{sql_literal(target)}' (FORMAT parquet, {LAKE_PARQUET_OPTIONS})", params
+        ).fetchall()
+
+
 def _per_file(
     con: duckdb.DuckDBPyConnection,
     files: list[RawFile],
     mapping: ProviderMapping,
-    day: dt.date,
-    now: dt.datetime,
+    limits: tuple[dt.date, dt.datetime],
     work: Path,
-    output_path: Path,
-    result: DayResult,
+    result: BatchResult,
     fast_path: bool,
     suspects: set[str],
 ) -> None:
-    """Each file on its own: native if it is clean, else line by line; then merge into output_path.
+    """Each file on its own: native if it is clean, else line by line; then split the stages by day.
 
-    suspects: files the day-wide native attempt already failed on; they go straight to the exact path.
+    limits: (earliest day, now). suspects: files the batch-wide native attempt already failed on; they go
+    straight to the exact path.
     """
+    earliest, now = limits
     stages: list[Path] = []
     whole_file_rejects = Rejects(SOURCE)
     for i, f in enumerate(files):
@@ -142,50 +190,48 @@ def _per_file(
             fast_path
             and f.kind in ("jsonl", "csv")
             and f.rel not in suspects
-            and try_fast(con, [f], mapping, day, now, stage, stage=True) is not None
+            and try_fast(con, [f], mapping, limits, stage, stage=True) is not None
         ):
             fr.parser = "native"
         else:
-            fr.error = exact_file(con, f, mapping, day, now, stage)
+            fr.error = exact_file(con, f, mapping, earliest, now, stage)
             fr.parser = "lines" if fr.error is None else ""
         if fr.error is None:
             stages.append(stage)
         else:
-            fr.rows_in = fr.rows_quarantined = 1  # the file itself is the one refused record (record_no 0)
+            fr.rows_quarantined = 1  # the file itself is the one refused record (record_no 0)
             whole_file_rejects.add(f.rel, 0, fr.error)
         result.files.append(fr)
-    _merge_stages(con, stages, output_path, result)
+    _split_stages(con, stages, result)
     if whole_file_rejects:
         result.rejects = pl.concat([result.rejects, whole_file_rejects.frame()])
 
 
-def _merge_stages(con: duckdb.DuckDBPyConnection, stages: list[Path], output_path: Path, result: DayResult) -> None:
-    """Accepted rows of every stage file -> output_path; per-file counts and refused rows -> result."""
-    target = sql_literal(output_path)
-    if not stages:  # an empty file with the right schema, so the day still has its file set
-        empty = ", ".join(f"NULL::{t} AS {c}" for c, t in LAKE_COLUMNS.items())
-        con.execute(
-            f"COPY (SELECT {empty} WHERE false) TO '{target}' (FORMAT parquet, {LAKE_PARQUET_OPTIONS})"
-        ).fetchall()
+def _split_stages(con: duckdb.DuckDBPyConnection, stages: list[Path], result: BatchResult) -> None:
+    """Accepted rows of every stage file -> out_dir/day=*/; per-file counts and refused rows -> result."""
+    if not stages:
         return
     lake_columns = ", ".join(f"{c}::{t} AS {c}" for c, t in LAKE_COLUMNS.items())
     stage_list = {"stages": [str(s) for s in stages]}
     source = "read_parquet($stages, union_by_name = true)"
     con.execute(
-        f"COPY (SELECT {lake_columns} FROM {source} WHERE reason IS NULL) "
-        f"TO '{target}' (FORMAT parquet, {LAKE_PARQUET_OPTIONS})",
+        f"COPY (SELECT {lake_columns}, day FROM {source} WHERE reason IS NULL) "
+        f"TO '{sql_literal(result.out_dir)}' (FORMAT parquet, {LAKE_PARQUET_OPTIONS}, PARTITION_BY (day))",
         stage_list,
     ).fetchall()
-    counts = {
-        file: (int(total), int(refused))
-        for file, total, refused in con.execute(
-            f"SELECT file, count(*), count(reason) FROM {source} GROUP BY file", stage_list
-        ).fetchall()
-    }
+    accepted: dict[str, dict[str, int]] = {}
+    refused: dict[str, int] = {}
+    for file, day, rows in con.execute(
+        f"SELECT file, CASE WHEN reason IS NULL THEN day::VARCHAR END AS d, count(*) FROM {source} GROUP BY ALL",
+        stage_list,
+    ).fetchall():
+        if day is None:
+            refused[file] = int(rows)
+        else:
+            accepted.setdefault(file, {})[day] = int(rows)
     for fr in result.files:
         if fr.error is None:
-            total, refused = counts.get(fr.file, (0, 0))
-            fr.rows_in, fr.rows_quarantined, fr.rows_accepted = total, refused, total - refused
+            fr.rows_by_day, fr.rows_quarantined = accepted.get(fr.file, {}), refused.get(fr.file, 0)
     frame = con.sql(
         f"SELECT $source AS source, file, record_no, reason, raw FROM {source} "
         "WHERE reason IS NOT NULL ORDER BY file, record_no",

@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from assets.ingest.request_logs.connection import copy_to_parquet
+from assets.ingest.request_logs.fields import GATEWAY_REQUIRED, JSONL_CSV_REQUIRED
 from assets.ingest.request_logs.lines import LINE_SCHEMA, UNREADABLE, iter_line_batches, open_raw
 from assets.ingest.request_logs.providers import ProviderMapping
 from assets.ingest.request_logs.raw_files import RawFile, read_csv_header
@@ -36,23 +37,26 @@ def exact_file(
     con: duckdb.DuckDBPyConnection,
     f: RawFile,
     mapping: ProviderMapping,
-    day: dt.date,
+    earliest: dt.date,
     now: dt.datetime,
     target: Path,
 ) -> str | None:
     """Every line of one file (accepted or not, with reason) -> target; returns an error if unreadable."""
     sql = SqlParams()
     if f.kind == "jsonl":
-        query = jsonl_csv_validated(sql, jsonl_exact_source(sql, f.rel), mapping, day, now)
+        source = jsonl_exact_source(sql, f.rel, mapping.column_map_for_file(f.path.name))
+        required = GATEWAY_REQUIRED if f.gateway else JSONL_CSV_REQUIRED
+        query = jsonl_csv_validated(sql, source, mapping, earliest, now, required)
     elif f.kind == "csv":
         try:
             header = read_csv_header(f.path)
         except UNREADABLE as exc:
             return _unreadable(exc)
-        query = jsonl_csv_validated(sql, csv_exact_source(sql, f.rel, header), mapping, day, now)
+        source = csv_exact_source(sql, f.rel, header, mapping.column_map_for_file(f.path.name))
+        query = jsonl_csv_validated(sql, source, mapping, earliest, now)
     else:
         source = log_exact_source(sql, f.rel, mapping.provider_for_file_name(f.path.name), mapping)
-        query = log_validated(sql, source, day, now)
+        query = log_validated(sql, source, earliest, now)
 
     failure: list[BaseException] = []
 

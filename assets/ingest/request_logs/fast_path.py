@@ -17,34 +17,50 @@ from pathlib import Path
 
 import duckdb
 
-from assets.ingest.request_logs.connection import copy_to_parquet
-from assets.ingest.request_logs.fields import LAKE_COLUMNS, LAKE_PARQUET_OPTIONS
+from assets.ingest.request_logs.connection import copy_to_parquet, remove, rows_per_file_and_day
+from assets.ingest.request_logs.fields import (
+    GATEWAY_REQUIRED,
+    JSONL_CSV_REQUIRED,
+    LAKE_COLUMNS,
+    LAKE_PARQUET_OPTIONS,
+)
 from assets.ingest.request_logs.lines import UNREADABLE, count_lines
 from assets.ingest.request_logs.providers import ProviderMapping
 from assets.ingest.request_logs.raw_files import RawFile, read_csv_header
 from assets.ingest.request_logs.sources import SqlParams, csv_fast_source, jsonl_fast_source
-from assets.ingest.request_logs.validation import accepted_only, jsonl_csv_validated
+from assets.ingest.request_logs.validation import ANOTHER_DAY, accepted_only, jsonl_csv_validated
 
 
 def _fast_query(
-    sql: SqlParams, files: list[RawFile], mapping: ProviderMapping, day: dt.date, now: dt.datetime, stage: bool
+    sql: SqlParams,
+    files: list[RawFile],
+    mapping: ProviderMapping,
+    limits: tuple[dt.date, dt.datetime],
+    stage: bool,
+    one_day: str | None,
 ) -> str | None:
     """One query over all `files` with the native readers, or None if one of them cannot take that path.
 
-    stage: also output the (empty) record_no, reason and raw columns, like an exact-path stage file.
+    limits: (earliest day, now). stage: also output the (empty) record_no, reason and raw columns, like an
+    exact-path stage file. one_day: every row is expected on that UTC day (the query aborts otherwise), so
+    the output needs no `day` column.
     """
-    columns = ", ".join(LAKE_COLUMNS) + (", record_no, reason, raw" if stage else "")
+    columns = ", ".join(LAKE_COLUMNS) + ("" if one_day else ", day") + (", record_no, reason, raw" if stage else "")
+    expected_day = sql.p(one_day) if one_day else None
     parts = []
     for f in files:
         if f.kind == "jsonl":
-            source = jsonl_fast_source(sql, f.path, f.rel)
+            source = jsonl_fast_source(sql, f.path, f.rel, mapping.column_map_for_file(f.path.name))
         elif f.kind == "csv":
-            source = csv_fast_source(sql, f.path, f.rel, read_csv_header(f.path))
+            header = read_csv_header(f.path)
+            source = csv_fast_source(sql, f.path, f.rel, header, mapping.column_map_for_file(f.path.name))
         else:
             source = None
         if source is None:
             return None
-        parts.append(accepted_only(jsonl_csv_validated(sql, source, mapping, day, now), columns))
+        required = GATEWAY_REQUIRED if f.gateway else JSONL_CSV_REQUIRED
+        validated = jsonl_csv_validated(sql, source, mapping, *limits, required)
+        parts.append(accepted_only(validated, columns, expected_day))
     return "\nUNION ALL\n".join(parts) if parts else None
 
 
@@ -52,14 +68,19 @@ def try_fast(
     con: duckdb.DuckDBPyConnection,
     files: list[RawFile],
     mapping: ProviderMapping,
-    day: dt.date,
-    now: dt.datetime,
+    limits: tuple[dt.date, dt.datetime],
     target: Path,
     *,
     stage: bool = False,
+    one_day: str | None = None,
     suspects: set[str] | None = None,
-) -> dict[str, int] | None:
-    """Write every row of `files` to target via the native readers; rows per file, or None (and no file).
+) -> dict[str, dict[str, int]] | None:
+    """Write every row of `files` to target via the native readers; rows per (file, day), or None (and nothing).
+
+    target: a folder of day=YYYY-MM-DD/*.parquet (one per UTC day of the rows); with `stage`, one
+    uncompressed stage file that keeps the `day` column and the (empty) reject columns.
+    one_day: the day the rows probably lie on (their folder's). Writing a single day is much cheaper than
+    splitting by day, so that is tried first; a row of another day stops it, and the split write follows.
 
     The native readers skip what they consider blank and cannot number lines, so their result is kept
     only if each file yielded exactly one row per physical line (CSV: minus the header); a file with a
@@ -67,37 +88,60 @@ def try_fast(
     suspects: collects the files that made the attempt fail (so they are not tried natively again).
     """
     suspects = suspects if suspects is not None else set()
+    if one_day is not None and not stage:
+        rows = _attempt(con, files, mapping, limits, target, stage, one_day, suspects)
+        if rows is not _ANOTHER_DAY:
+            return rows
+    return _attempt(con, files, mapping, limits, target, stage, None, suspects)
+
+
+_ANOTHER_DAY: dict = {}  # returned by a one-day attempt that met a row of another day
+
+
+def _attempt(
+    con: duckdb.DuckDBPyConnection,
+    files: list[RawFile],
+    mapping: ProviderMapping,
+    limits: tuple[dt.date, dt.datetime],
+    target: Path,
+    stage: bool,
+    one_day: str | None,
+    suspects: set[str],
+) -> dict[str, dict[str, int]] | None:
     sql = SqlParams()
     try:
-        query = _fast_query(sql, files, mapping, day, now, stage)
+        query = _fast_query(sql, files, mapping, limits, stage, one_day)
     except UNREADABLE:  # the CSV header could not be read: the exact path reports it
         return None
     if query is None:
         return None
+    if stage:
+        options, output = "COMPRESSION uncompressed", target
+    elif one_day:
+        options, output = LAKE_PARQUET_OPTIONS, target / f"day={one_day}" / "data_0.parquet"
+        output.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        options, output = f"{LAKE_PARQUET_OPTIONS}, PARTITION_BY (day)", target
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as pool:  # count lines on the side while DuckDB parses
         line_counts = pool.submit(lambda: [count_lines(f.path, stop) for f in files])
         try:
-            options = "COMPRESSION uncompressed" if stage else LAKE_PARQUET_OPTIONS
-            copy_to_parquet(con, sql, query, target, options)
-            counts = dict(
-                con.execute(
-                    "SELECT file, count(*) FROM read_parquet(?) GROUP BY file", [str(target)]
-                ).fetchall()
-            )
+            copy_to_parquet(con, sql, query, output, options)
+            counts = rows_per_file_and_day(con, target)
             expected = line_counts.result()
         except (duckdb.Error, *UNREADABLE) as exc:
             stop.set()
-            target.unlink(missing_ok=True)
+            remove(target)
             message = str(exc)  # DuckDB names the file; error() messages carry its relative path
+            if ANOTHER_DAY in message:
+                return _ANOTHER_DAY
             named = {f.rel for f in files if f.rel in message or str(f.path) in message}
             suspects.update(named or {f.rel for f in files})
             return None
-    rows = {f.rel: int(counts.get(f.rel, 0)) for f in files}
     for f, lines in zip(files, expected, strict=True):
-        if rows[f.rel] != (max(lines - 1, 0) if f.kind == "csv" else lines):
+        if sum(counts.get(f.rel, {}).values()) != (max(lines - 1, 0) if f.kind == "csv" else lines):
             suspects.add(f.rel)
     if suspects:
-        target.unlink(missing_ok=True)
+        remove(target)
         return None
-    return rows
+    return {f.rel: counts.get(f.rel, {}) for f in files}

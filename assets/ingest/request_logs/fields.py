@@ -39,3 +39,6 @@ JSONL_CSV_REQUIRED = (
 )
 OPTIONAL_TEXT = ("error_type",)
 LOG_REQUIRED = ("ts", "status")  # the rest of a combined-log row is derived or legitimately empty
+# A gateway export's converter names the provider and refuses a record without time or status; the
+# other fields are legitimately empty where the gateway does not record them (e.g. region, model).
+GATEWAY_REQUIRED = ("ts", "provider", "status")

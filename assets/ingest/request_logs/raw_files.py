@@ -17,9 +17,12 @@ class RawFile:
     path: Path
     rel: str
     kind: str | None  # jsonl, csv, log; None = not a request-log file
+    gateway: str | None = None  # a gateway export (assets.ingest.gateways), read from its canonical JSONL at path
 
     @property
     def format(self) -> str:
+        if self.gateway:
+            return self.gateway
         return (self.kind or self.path.suffix.lstrip(".") or "?") + (
             ".gz" if self.path.name.endswith(".gz") else ""
         )

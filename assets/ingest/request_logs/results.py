@@ -1,8 +1,7 @@
-"""What one day's ingest reports: per-file counts and the refused rows."""
+"""What a batch of request-log files yields: per-file counts (per UTC day) and the refused rows."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,18 +18,24 @@ class FileResult:
     format: str  # jsonl, csv, log (+ .gz)
     bytes: int
     parser: str = ""  # "native" (fast path), "lines" (exact path) or "" when the file was refused whole
-    rows_in: int = 0
-    rows_accepted: int = 0
     rows_quarantined: int = 0
     error: str | None = None  # set when the whole file was refused (corrupt gzip, unreadable, unknown kind)
+    rows_by_day: dict[str, int] = field(default_factory=dict)  # accepted rows per UTC day (YYYY-MM-DD)
+
+    @property
+    def rows_accepted(self) -> int:
+        return sum(self.rows_by_day.values())
+
+    @property
+    def rows_in(self) -> int:
+        return self.rows_accepted + self.rows_quarantined
 
 
 @dataclass
-class DayResult:
-    """One day's ingest: per-file counts, the refused rows, and the Parquet file of accepted rows."""
+class BatchResult:
+    """A batch's ingest: per-file counts, the refused rows, and out_dir/day=YYYY-MM-DD/*.parquet per UTC day."""
 
-    day: dt.date
-    output_path: Path
+    out_dir: Path
     files: list[FileResult] = field(default_factory=list)
     rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTED_SCHEMA))
 
@@ -49,3 +54,12 @@ class DayResult:
     @property
     def bytes(self) -> int:
         return sum(f.bytes for f in self.files)
+
+    def day_files(self, day: str) -> list[Path]:
+        """The Parquet files holding the batch's accepted rows of one UTC day (none if it has no rows)."""
+        return sorted((self.out_dir / f"day={day}").glob("*.parquet"))
+
+    @property
+    def days(self) -> list[str]:
+        """The UTC days the batch has accepted rows for."""
+        return sorted({d for f in self.files for d, n in f.rows_by_day.items() if n})

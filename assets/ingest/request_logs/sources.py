@@ -7,6 +7,7 @@ config always travel as parameters ($name); the SQL text holds only code.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from assets.ingest.request_logs.fields import (
@@ -18,7 +19,7 @@ from assets.ingest.request_logs.fields import (
 )
 from assets.ingest.request_logs.providers import ProviderMapping
 
-_JSON_STRUCTURE = "{" + ",".join(f'"{f}":"VARCHAR"' for f in (*TEXT_FIELDS, *NUMBER_FIELDS)) + "}"
+ColumnMap = dict[str, str]  # our field -> the name of that field in the user's file (providers config column_map)
 
 # ip ident user [time] "request" status bytes ["referer" "user agent"] [request time in seconds]
 _COMBINED_RX = (
@@ -31,6 +32,15 @@ _NOT_BLANK = (
     "ELSE true END"
 )
 _CSV_QUOTED_FIELD_RX = '(?:^|,)("(?:[^"]|"")*"|[^,"]*)'
+
+
+def _ident(name: str) -> str:
+    """A field name from the config's column_map as a quoted SQL identifier (the one place names enter SQL)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _theirs(column_map: ColumnMap, field: str) -> str:
+    return column_map.get(field, field)
 
 
 class SqlParams:
@@ -66,13 +76,15 @@ def _text_shape(
     return ",\n    ".join(cols)
 
 
-def jsonl_fast_source(sql: SqlParams, path: Path, file: str) -> str:
-    columns = {f: "VARCHAR" for f in TEXT_FIELDS} | {f: "DOUBLE" for f in NUMBER_FIELDS}
+def jsonl_fast_source(sql: SqlParams, path: Path, file: str, column_map: ColumnMap) -> str:
+    columns = {_theirs(column_map, f): "VARCHAR" for f in TEXT_FIELDS}
+    columns |= {_theirs(column_map, f): "DOUBLE" for f in NUMBER_FIELDS}
+    col = {f: _ident(_theirs(column_map, f)) for f in (*TEXT_FIELDS, *NUMBER_FIELDS)}
     select = _text_shape(
         sql,
         file=file,
-        texts={f: f"nullif({f}, '')" if f in OPTIONAL_TEXT else f for f in TEXT_FIELDS},
-        numbers={f: ("NULL::VARCHAR", f) for f in NUMBER_FIELDS},
+        texts={f: f"nullif({col[f]}, '')" if f in OPTIONAL_TEXT else col[f] for f in TEXT_FIELDS},
+        numbers={f: ("NULL::VARCHAR", col[f]) for f in NUMBER_FIELDS},
         exact=False,
     )
     return (
@@ -81,38 +93,41 @@ def jsonl_fast_source(sql: SqlParams, path: Path, file: str) -> str:
     )
 
 
-def jsonl_exact_source(sql: SqlParams, file: str) -> str:
+def jsonl_exact_source(sql: SqlParams, file: str, column_map: ColumnMap) -> str:
+    j = {f: "j." + _ident(_theirs(column_map, f)) for f in (*TEXT_FIELDS, *NUMBER_FIELDS)}
+    structure = json.dumps({_theirs(column_map, f): "VARCHAR" for f in (*TEXT_FIELDS, *NUMBER_FIELDS)})
     structure_error = (
         "CASE WHEN j IS NULL THEN (CASE WHEN json_valid(line) THEN 'line: JSON value is not an object' "
         "ELSE 'line: invalid JSON' END) "
-        "WHEN j.ts IS NULL AND j.provider IS NULL AND j.status IS NULL "
+        f"WHEN {j['ts']} IS NULL AND {j['provider']} IS NULL AND {j['status']} IS NULL "
         "THEN (CASE WHEN json_type(line) <> 'OBJECT' THEN 'line: JSON value is not an object' END) END"
     )
     select = _text_shape(
         sql,
         file=file,
-        texts={f: f"nullif(j.{f}, '')" for f in TEXT_FIELDS},
-        numbers={f: (f"nullif(j.{f}, '')", f"try_cast(j.{f} AS DOUBLE)") for f in NUMBER_FIELDS},
+        texts={f: f"nullif({j[f]}, '')" for f in TEXT_FIELDS},
+        numbers={f: (f"nullif({j[f]}, '')", f"try_cast({j[f]} AS DOUBLE)") for f in NUMBER_FIELDS},
         exact=True,
         structure_error=structure_error,
     )
     return (
-        f"SELECT {select}\nFROM (SELECT *, try(json_transform(line, {sql.p(_JSON_STRUCTURE)})) AS j "
+        f"SELECT {select}\nFROM (SELECT *, try(json_transform(line, {sql.p(structure)})) AS j "
         f"FROM lines WHERE {_NOT_BLANK})"
     )
 
 
-def _csv_columns(header: list[str]) -> dict[str, int] | None:
+def _csv_columns(header: list[str], column_map: ColumnMap) -> dict[str, int] | None:
     """Field -> 1-based column position, by header name (case-insensitive); None if names repeat."""
     names = [h.strip().lower() for h in header]
     if len(set(names)) != len(names):
         return None
-    return {f: names.index(f) + 1 for f in (*TEXT_FIELDS, *NUMBER_FIELDS) if f in names}
+    theirs = {f: _theirs(column_map, f).lower() for f in (*TEXT_FIELDS, *NUMBER_FIELDS)}
+    return {f: names.index(name) + 1 for f, name in theirs.items() if name in names}
 
 
-def csv_fast_source(sql: SqlParams, path: Path, file: str, header: list[str]) -> str | None:
+def csv_fast_source(sql: SqlParams, path: Path, file: str, header: list[str], column_map: ColumnMap) -> str | None:
     """read_csv with positional column names c1..cN (header names are data: they never enter SQL)."""
-    positions = _csv_columns(header)
+    positions = _csv_columns(header, column_map)
     if positions is None or any(f not in positions for f in JSONL_CSV_REQUIRED):
         return None  # let the exact path name the problem on every row
     by_position = {pos: f for f, pos in positions.items()}
@@ -138,9 +153,9 @@ def csv_fast_source(sql: SqlParams, path: Path, file: str, header: list[str]) ->
     )
 
 
-def csv_exact_source(sql: SqlParams, file: str, header: list[str]) -> str:
+def csv_exact_source(sql: SqlParams, file: str, header: list[str], column_map: ColumnMap) -> str:
     """Split each line on commas (RFC 4180 quoting on the rare lines that hold a quote)."""
-    positions = _csv_columns(header) or {}
+    positions = _csv_columns(header, column_map) or {}
     n_columns = sql.p(len(header))
 
     def field_sql(f: str) -> str:
@@ -152,7 +167,7 @@ def csv_exact_source(sql: SqlParams, file: str, header: list[str]) -> str:
         return f"nullif({value}, '')"
 
     structure_error = (
-        f"CASE WHEN {sql.p(_csv_columns(header) is None)} THEN 'line: the CSV header repeats a column name' "
+        f"CASE WHEN {sql.p(_csv_columns(header, column_map) is None)} THEN 'line: the CSV header repeats a column name' "
         "WHEN parts IS NULL THEN 'line: malformed CSV quoting' "
         f"WHEN len(parts) <> {n_columns} THEN 'line: ' || len(parts) || ' fields but the header has ' || {n_columns} END"
     )

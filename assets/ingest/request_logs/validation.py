@@ -29,6 +29,7 @@ _HAS_OFFSET = (
     "OR ts_text LIKE '%+__:__' OR ts_text LIKE '%-__:__' OR ts_text LIKE '%+____' OR ts_text LIKE '%-____' "
     "OR ts_text LIKE '%+__' OR ts_text LIKE '%-__')"
 )
+ANOTHER_DAY = "a row of another UTC day"  # aborts a one-day fast write (fast_path.try_fast)
 _NAMES_REASON = "'provider: ' || q(provider_text) || ' is not a configured provider (request_logs.names in the providers config)'"
 _LOG_PROVIDER_REASON = (
     "'provider: path ' || q(provider_text) || ' has no configured prefix (request_logs.path_prefixes) "
@@ -50,14 +51,17 @@ def _validated(
     typed: str,
     *,
     required: tuple[str, ...],
-    day: dt.date,
+    earliest: dt.date,
     now: dt.datetime,
     ts_hint: str,
     latency_field: str,
     provider_reason: str,
 ) -> str:
-    """Adds the final typed columns and `reason` (NULL when the row is accepted; else the first problem)."""
-    day_start = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    """Adds the final typed columns, the row's UTC `day` and `reason` (NULL when accepted; else the first problem).
+
+    A row may lie on any UTC day from `earliest` up to `now`: files are not cut at midnight, and each
+    accepted row goes to the day of its own timestamp.
+    """
     missing = []
     for f in required:
         # '' counts as missing (required text fields skip nullif on the fast path: this check covers it)
@@ -72,9 +76,8 @@ def _validated(
         raw_preview_chars=sql.p(RAW_PREVIEW_CHARS),
         missing_checks=" ".join(missing),
         ts_hint=ts_hint,
-        day_start=sql.p(day_start),
-        day_end=sql.p(day_start + dt.timedelta(days=1)),
-        day=sql.p(day.isoformat()),
+        earliest_start=sql.p(dt.datetime(earliest.year, earliest.month, earliest.day, tzinfo=dt.UTC)),
+        earliest=sql.p(earliest.isoformat()),
         now=sql.p(now),
         latency_field=latency_field,
         provider_reason=provider_reason,
@@ -83,13 +86,19 @@ def _validated(
 
 
 def jsonl_csv_validated(
-    sql: SqlParams, source: str, mapping: ProviderMapping, day: dt.date, now: dt.datetime
+    sql: SqlParams,
+    source: str,
+    mapping: ProviderMapping,
+    earliest: dt.date,
+    now: dt.datetime,
+    required: tuple[str, ...] = JSONL_CSV_REQUIRED,
 ) -> str:
+    """required: GATEWAY_REQUIRED for a gateway export's canonical JSONL (fewer fields are known)."""
     return _validated(
         sql,
         _typed(sql, source, mapping),
-        required=JSONL_CSV_REQUIRED,
-        day=day,
+        required=required,
+        earliest=earliest,
         now=now,
         ts_hint="ISO 8601, e.g. 2026-03-02T11:49:03Z",
         latency_field="latency_ms",
@@ -97,12 +106,12 @@ def jsonl_csv_validated(
     )
 
 
-def log_validated(sql: SqlParams, source: str, day: dt.date, now: dt.datetime) -> str:
+def log_validated(sql: SqlParams, source: str, earliest: dt.date, now: dt.datetime) -> str:
     return _validated(
         sql,
         source,
         required=LOG_REQUIRED,
-        day=day,
+        earliest=earliest,
         now=now,
         ts_hint="combined log time, e.g. 02/Mar/2026:11:49:03 +0000",
         latency_field="request_time",
@@ -110,10 +119,20 @@ def log_validated(sql: SqlParams, source: str, day: dt.date, now: dt.datetime) -
     )
 
 
-def accepted_only(validated: str, columns: str) -> str:
-    """Lake columns of a validated query that aborts on the first refused row (the fast path)."""
+def accepted_only(validated: str, columns: str, expected_day: str | None = None) -> str:
+    """Lake columns of a validated query that aborts on the first refused row (the fast path).
+
+    expected_day: a parameter placeholder; a row of another UTC day then also aborts the query, with a
+    message holding ANOTHER_DAY (the caller retries with a write split by day).
+    """
+    another_day = (
+        f"WHEN day <> {expected_day}::DATE THEN error('{ANOTHER_DAY} in ' || file || ': ' || day::VARCHAR) "
+        if expected_day
+        else ""
+    )
     return (
         f"SELECT {columns} FROM ({validated}) "
-        "WHERE CASE WHEN reason IS NULL THEN true "
-        "ELSE error('refused row in ' || file || ': ' || reason || ' (re-read by the exact path)') END"
+        "WHERE CASE WHEN reason IS NOT NULL "
+        "THEN error('refused row in ' || file || ': ' || reason || ' (re-read by the exact path)') "
+        f"{another_day}ELSE true END"
     )

@@ -1,7 +1,7 @@
--- The final typed columns and `reason`: NULL when the row is accepted, else its first problem.
+-- The final typed columns, the row's UTC `day` and `reason`: NULL when the row is accepted, else its first problem.
 -- A str.format template: its fields (in braces) are filled only with code (the typed source query,
 -- the missing-field checks, reason wording) or parameter placeholders ($p0, ...), never with data.
-SELECT file, record_no, ts, provider, model_text AS model, endpoint_text AS endpoint, status, latency_ms,
+SELECT file, record_no, ts, ts::DATE AS day, provider, model_text AS model, endpoint_text AS endpoint, status, latency_ms,
        tokens_in, tokens_out, client_id_text AS client_id, region_text AS region, error_type_text AS error_type,
        reason, CASE WHEN reason IS NOT NULL THEN left(strip_eol(line), {raw_preview_chars}) END AS raw
 FROM (
@@ -12,8 +12,8 @@ FROM (
         WHEN structure_error IS NOT NULL THEN structure_error
         {missing_checks}
         WHEN ts IS NULL THEN 'ts: ' || q(ts_text) || ' is not a timestamp with a UTC offset ({ts_hint})'
-        WHEN ts < {day_start} OR ts >= {day_end}
-            THEN 'ts: ' || iso(ts) || ' is outside the partition day ' || {day} || ' (UTC)'
+        WHEN ts < {earliest_start}
+            THEN 'ts: ' || iso(ts) || ' is before ' || {earliest} || ', the first day the pipeline keeps'
         WHEN ts > {now} THEN 'ts: ' || iso(ts) || ' is in the future'
         WHEN status IS NULL
             THEN 'status: ' || q(coalesce(status_text, status_num::VARCHAR)) || ' is not an integer HTTP code in 100-599'
