@@ -7,6 +7,8 @@ import polars as pl
 import pytest
 
 from assets.marts.episodes.outage import build_outage_episodes
+from assets.marts.reconciliation.ack_assets import acknowledgement_lag_mart
+from assets.marts.reconciliation.ack_lag import acknowledgement_lag
 from assets.marts.reconciliation.assets import incident_reconciliation
 from assets.marts.reconciliation.matching import group_episodes
 from assets.marts.reconciliation.reconcile import reconcile
@@ -372,3 +374,71 @@ def test_asset_reconciles_the_window_of_its_run(workspace, scenario):
     assert table["classification"].to_list() == ["vendor_only"]  # C, 4 March 03:00
     assert table["vendor_incident_ids"].to_list() == [["inc-c"]]
     assert table.select("window_start", "window_end").rows() == [(at("00:00", 2), at("00:00", 3))]
+
+
+# -- acknowledgement lag per provider -----------------------------------------------------------------
+
+
+def groups(*rows: tuple) -> pl.DataFrame:
+    """marts.incident_reconciliation rows: (provider, observed_started_at, vendor_first_post_at)."""
+    return pl.DataFrame(
+        rows,
+        schema={"provider": pl.String, "observed_started_at": UTC, "vendor_first_post_at": UTC},
+        orient="row",
+    )
+
+
+def test_acknowledgement_lag_per_provider_by_hand():
+    recon = groups(
+        ("anthropic", at("10:00"), at("10:41")),  # 41 min late
+        ("anthropic", at("12:00"), at("12:05")),  # 5 min late
+        ("anthropic", at("14:00"), at("13:50")),  # posted before users saw it: 0, not -10
+        ("anthropic", at("16:00"), None),  # never posted
+        ("anthropic", None, at("18:00")),  # vendor only: nobody saw impact, not an acknowledgement
+        ("openai", at("09:00"), at("09:20")),
+    )
+    lag = {
+        r["provider"]: r
+        for r in acknowledgement_lag(recon, ["google", "openai"], at("00:00"), at("00:00", 1)).to_dicts()
+    }
+    assert list(lag) == ["anthropic", "google", "openai"]  # configured or named, sorted
+    anthropic = lag["anthropic"]
+    assert (
+        anthropic["observed_impacts"],
+        anthropic["posted_impacts"],
+        anthropic["never_posted_impacts"],
+    ) == (4, 3, 1)
+    assert anthropic["posted_first_impacts"] == 1
+    assert anthropic["ack_lag_median_minutes"] == 5.0  # of 0, 5, 41
+    assert anthropic["ack_lag_mean_minutes"] == pytest.approx(46 / 3)  # 15.33
+    assert anthropic["ack_lag_graded_mean_minutes"] == pytest.approx((41 + 5 + 0 + 240) / 4)  # 71.5
+    assert lag["openai"]["ack_lag_median_minutes"] == lag["openai"]["ack_lag_graded_mean_minutes"] == 20.0
+    quiet = lag["google"]  # no observed impact: nothing to grade, not a perfect score
+    assert quiet["observed_impacts"] == 0 and quiet["never_posted_impacts"] == 0
+    assert quiet["ack_lag_median_minutes"] is None and quiet["ack_lag_graded_mean_minutes"] is None
+    assert anthropic["window_start"] == at("00:00") and anthropic["window_end"] == at("00:00", 1)
+
+
+def test_only_never_posted_impacts_grade_at_four_hours():
+    lag = acknowledgement_lag(groups(("openai", at("09:00"), None)), []).row(0, named=True)
+    assert lag["ack_lag_median_minutes"] is None and lag["ack_lag_mean_minutes"] is None  # no post, no lag
+    assert lag["never_posted_impacts"] == 1 and lag["ack_lag_graded_mean_minutes"] == 240.0
+    empty = acknowledgement_lag(pl.DataFrame(), ["openai"]).row(0, named=True)
+    assert empty["observed_impacts"] == 0 and empty["ack_lag_graded_mean_minutes"] is None
+
+
+def test_ack_lag_asset_reads_the_reconciliation(workspace, scenario):
+    stage_marts(workspace, scenario)
+    result = dg.materialize(
+        [incident_reconciliation, acknowledgement_lag_mart], resources={"workspace": workspace}
+    )
+    assert result.success and all(c.passed for c in result.get_asset_check_evaluations())
+    with workspace.warehouse() as con:
+        recon = read_table(con, "marts.incident_reconciliation")
+        lag = read_table(con, "marts.acknowledgement_lag")
+    observed = recon.filter(pl.col("observed_started_at").is_not_null())
+    anthropic = lag.filter(pl.col("provider") == "anthropic").row(0, named=True)
+    mine = observed.filter(pl.col("provider") == "anthropic")
+    assert anthropic["observed_impacts"] == mine.height >= 2
+    assert anthropic["never_posted_impacts"] == mine["vendor_first_post_at"].null_count() >= 1
+    assert set(lag["provider"]) >= {"anthropic", "openai", "google"}  # every configured provider has a row

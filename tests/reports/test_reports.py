@@ -7,14 +7,18 @@ import re
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 import pytest
 
+from assets.marts.reliability.daily import daily_uptime_mart
 from assets.reports.costs import cost_rows
 from assets.reports.facts import ProviderFacts
 from assets.reports.figures import json_value
 from assets.reports.marts_data import read_mart
 from assets.reports.retrospective.subjects import select_subjects
 from assets.reports.scope import Scope
+from assets.reports.vendor_review.assets import build_page
+from assets.reports.vendor_review.compare import grade_letter
 from assets.reports.vendor_review.decision import statistically_tied
 from pipelines.core.frames import to_utc
 from pipelines.core.warehouse import connect
@@ -181,8 +185,6 @@ def test_vendor_review_recommends_on_our_traffic_first(built_reports):
     for label in ("downtime cost avoided (USD, low)", "extra cost (USD)", "extra latency (ms)", "$302,000"):
         assert label in failover  # every column of the mart, no [:6]
     assert "saved requests (negative: the policy lost requests)" in failover and "-961" in failover
-    side = review.split('id="side-by-side"')[1].split("</table>")[0]
-    assert "C (41 min over 1)" in side and "F (240 min over 1)" in side  # Google never posted g-x
 
 
 def test_index_tiles_per_provider(built_reports):
@@ -310,3 +312,109 @@ def test_a_ranking_inside_the_noise_is_called_a_tie():
     # at the threshold: the same gap needs enough requests to count
     assert statistically_tied(_facts("a", 0.99, 500), _facts("b", 0.995, 500))
     assert not statistically_tied(_facts("a", 0.99, 5_000), _facts("b", 0.995, 5_000))
+
+
+# -- vendor review: acknowledgement grade from marts.acknowledgement_lag, status-page uptime bars -------
+
+WINDOW = Window(dt.date(2025, 12, 1), dt.date(2026, 3, 15), "config")
+DISPLAY = {"anthropic": "Anthropic", "openai": "OpenAI", "google": "Google"}
+
+
+def ack_lag_mart() -> pl.DataFrame:
+    """marts.acknowledgement_lag as the fixture's groups give it: Anthropic 41 min late once, OpenAI posted
+    first (0), Google never posted its one impact; a provider nobody saw in trouble has null figures."""
+    columns = (
+        "provider",
+        "observed_impacts",
+        "posted_impacts",
+        "never_posted_impacts",
+        "ack_lag_median_minutes",
+        "ack_lag_mean_minutes",
+        "ack_lag_graded_mean_minutes",
+    )
+    rows = [
+        ("anthropic", 1, 1, 0, 41.0, 41.0, 41.0),
+        ("openai", 1, 1, 0, 0.0, 0.0, 0.0),
+        ("google", 1, 0, 1, None, None, 240.0),
+        ("mistral", 0, 0, 0, None, None, None),
+    ]
+    return pl.DataFrame([dict(zip(columns, r, strict=True)) for r in rows])
+
+
+def vendor_page(kit):
+    daily = daily_uptime_mart(kit.incidents(), None, WINDOW.start_ts, WINDOW.end_ts)
+    return build_page(
+        kit.component_reliability(),
+        kit.incidents(),
+        kit.slo_budget(),
+        cost_rows(kit.downtime_cost()),
+        kit.failover_simulation(),
+        kit.migration_correlation(),
+        DISPLAY,
+        kit.reconciliation(),
+        Scope(WINDOW, synthetic=False),
+        ack_lag_mart(),
+        daily,
+    )
+
+
+@pytest.mark.parametrize(
+    ("minutes", "letter"),
+    [
+        (0.0, "A"),
+        (14.9, "A"),
+        (15.0, "B"),
+        (29.9, "B"),
+        (30.0, "C"),
+        (119.9, "C"),
+        (120.0, "D"),
+        (239.9, "D"),
+        (240.0, "F"),
+        (600.0, "F"),
+    ],
+)
+def test_statusgator_grade_thresholds_on_both_sides(minutes, letter):
+    assert grade_letter(minutes) == letter
+
+
+def test_vendor_review_grades_acknowledgement_from_the_mart(kit):
+    page, figures = vendor_page(kit)
+    grades = {row["provider"]: row["grade"] for row in page.content["compare"]}
+    assert grades["Anthropic"] == "C (41 min over 1; median 41 min)"
+    assert grades["OpenAI"] == "A (0.0 min over 1; median 0.0 min)"  # posted before users saw it
+    assert grades["Google"] == "F (240 min over 1; 1 never posted)"  # never posted g-x
+    quoted = {
+        (f["key"]["provider"], f["column"]): f["value"]
+        for f in figures.items
+        if f["table"] == "marts.acknowledgement_lag"
+    }
+    assert quoted[("google", "ack_lag_graded_mean_minutes")] == 240.0
+    assert quoted[("anthropic", "ack_lag_median_minutes")] == 41.0
+
+
+def test_vendor_review_uptime_bars_on_the_fixture(kit):
+    page, figures = vendor_page(kit)
+    (block,) = [c for c in page.charts if c.name == "status-uptime-bars"]
+    (rows,) = block.spec["datasets"].values()
+    bars = {(r["row"].split(":")[0], r["day"]): r["status"] for r in rows}
+    days = sorted({r["day"] for r in rows})
+    assert (days[0], days[-1], len(days)) == ("2025-12-16", "2026-03-15", 90)  # the last 90 of 105 days
+    assert len(rows) == 3 * 90  # one bar per provider and day
+    assert bars[("Anthropic", "2026-03-02")] == "partial outage"  # inc-a1, impact major
+    assert bars[("Anthropic", "2026-03-03")] == "degraded performance"  # inc-a2, impact minor
+    assert bars[("Anthropic", "2026-02-20")] == "maintenance"
+    assert bars[("Anthropic", "2026-02-21")] == "operational"
+    # before its first incident and after its last, Anthropic's page told us nothing: grey, not green
+    assert bars[("Anthropic", "2026-02-19")] == bars[("Anthropic", "2026-03-04")] == "no data"
+    assert bars[("OpenAI", "2026-03-02")] == "major outage"  # inc-o1, critical
+    assert bars[("OpenAI", "2026-01-14")] == "no data" and bars[("OpenAI", "2026-01-16")] == "operational"
+    partial = next(r for r in rows if r["row"].startswith("Anthropic") and r["day"] == "2026-03-02")
+    # 11:49-16:05 partial on claude.ai at weight 0.3 over the whole day: 256 x 0.3 = 76.8 of 1440 minutes
+    assert partial["uptime_pct"] == pytest.approx(100 * (1 - 76.8 / 1440))
+    # the window's uptime beside each row is the component_reliability cell, quoted
+    labels = {r["row"] for r in rows}
+    assert labels == {"Anthropic: 99.710%", "OpenAI: 99.860%", "Google: 99.930%"}
+    assert block.spec["encoding"]["y"]["sort"] == ["Anthropic: 99.710%", "OpenAI: 99.860%", "Google: 99.930%"]
+    assert any(
+        f["table"] == "marts.component_reliability" and f["column"] == "uptime_pct" for f in figures.items
+    )

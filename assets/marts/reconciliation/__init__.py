@@ -29,5 +29,7 @@ most `open_incident_max_hours` (24) after their start, so one stale open inciden
 
 Modules: `schema` (output columns, parameters), `matching` (episode groups), `claims` (the vendor's
 claims from marts.incidents), `impact` (impact minutes, peak error ratio), `reconcile` (the pure
-`reconcile`: leads, lags, classes), `assets` (the Dagster asset and its checks).
+`reconcile`: leads, lags, classes), `assets` (the Dagster asset and its checks). `ack_lag` and
+`ack_assets` build marts.acknowledgement_lag: per provider, the median and mean delay from the impact
+users saw to the vendor's first post, and the impacts never posted (StatusGator's grading mean).
 """

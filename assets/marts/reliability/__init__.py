@@ -28,5 +28,6 @@ Modules: `window` (analysed window and its periods), `evidence` (evidence window
 `components` (which components are reported), `intervals` (raw status intervals per incident and
 component), `timeline` (worst-status timeline and minutes per status), `stats` (counts, MTTR, MTBF),
 `uptime` (weighting policy, ranking sensitivity), `columns`, `mart` (the pure `reliability_mart`),
-`assets` (the Dagster asset).
+`inputs` (what both marts read), `assets` (the Dagster asset). `daily` and `daily_assets` build
+marts.component_daily_uptime: the same timeline, evidence and weights per UTC day (status-page bars).
 """

@@ -70,3 +70,36 @@ RELIABILITY_COLUMNS: dict[str, tuple[str, str]] = {
         "why uptime_pct is null (no evidence, evidence elsewhere); else null",
     ),
 }
+
+
+def _same_as_reliability(*names: str) -> dict[str, tuple[str, str]]:
+    return {name: RELIABILITY_COLUMNS[name] for name in names}
+
+
+DAILY_UPTIME_COLUMNS: dict[str, tuple[str, str]] = {
+    **_same_as_reliability("provider", "component", "capability"),
+    "day": ("date", "the UTC day"),
+    "uptime_pct": (
+        "double",
+        "100 * (1 - weighted_down_minutes / counted_minutes) as in component_reliability; null without evidence",
+    ),
+    "worst_status": (
+        "string",
+        "worst status that day (major_outage ... under_maintenance, operational); null without evidence",
+    ),
+    "evidence_state": (
+        "string",
+        "no_evidence (unknown), no_incidents (covered, all operational) or incidents",
+    ),
+    "evidence_minutes": ("double", "minutes of the day inside the provider's status-page evidence window"),
+    **_same_as_reliability(
+        "counted_minutes",
+        "maintenance_minutes",
+        "degraded_minutes",
+        "partial_outage_minutes",
+        "major_outage_minutes",
+        "weighted_down_minutes",
+    ),
+    "incidents": ("bigint", "incidents that started that day (maintenance excluded); null without evidence"),
+    **_same_as_reliability("window_start", "window_end"),
+}

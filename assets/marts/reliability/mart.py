@@ -31,7 +31,7 @@ MINUTES_PER_30_DAYS = 30 * 24 * 60.0
 MINUTE_COLUMNS = ["maintenance_minutes", "degraded_minutes", "partial_outage_minutes", "major_outage_minutes"]
 
 
-def _with_uptime(frame: pl.DataFrame, policy: UptimePolicy) -> pl.DataFrame:
+def with_uptime(frame: pl.DataFrame, policy: UptimePolicy) -> pl.DataFrame:
     """Evidence covered, incident rate, counted and weighted down minutes, uptime under the policy and its
     variants; a period without status-page evidence keeps its counts, minutes and uptime null."""
     covered = pl.col("evidence_minutes") > 0
@@ -120,7 +120,7 @@ def reliability_mart(
             window_start=pl.lit(window_start, dtype=UTC_TS), window_end=pl.lit(window_end, dtype=UTC_TS)
         )
     )
-    frame = _with_ranking_changes(_with_uptime(frame, policy))
+    frame = _with_ranking_changes(with_uptime(frame, policy))
     return frame.sort(["provider", "component", pl.col("period") != PERIOD_ALL, "period_start"]).select(
         list(RELIABILITY_COLUMNS)
     )

@@ -17,9 +17,10 @@ def incident_stats(incidents: pl.DataFrame, period_frame: pl.DataFrame) -> pl.Da
     rows = (
         pl.concat([per_component.select(cols), per_provider.select(cols)])
         .unique(["provider", "component", "incident_id"])
-        .join(period_frame, how="cross")
-        .filter(
-            (pl.col("started_at") >= pl.col("period_start")) & (pl.col("started_at") < pl.col("period_end"))
+        .join_where(
+            period_frame,
+            pl.col("started_at") >= pl.col("period_start"),
+            pl.col("started_at") < pl.col("period_end"),
         )
         .with_columns(
             ttr_hours=(pl.col("resolved_at") - pl.col("started_at")).dt.total_hours(fractional=True)

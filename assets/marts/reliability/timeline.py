@@ -99,7 +99,13 @@ def status_timeline(
 
 def status_minutes(timeline: pl.DataFrame, period_frame: pl.DataFrame) -> pl.DataFrame:
     """Minutes per status of each (provider, component) timeline within each period."""
-    clipped = timeline.join(period_frame, how="cross").with_columns(
+    # a range join: a slice meets only the periods it overlaps (a long window has thousands of days)
+    overlapping = timeline.join_where(
+        period_frame,
+        pl.col("slice_start") < pl.col("period_end"),
+        pl.col("slice_end") > pl.col("period_start"),
+    )
+    clipped = overlapping.with_columns(
         minutes=(
             pl.min_horizontal("slice_end", "period_end") - pl.max_horizontal("slice_start", "period_start")
         ).dt.total_minutes(fractional=True)

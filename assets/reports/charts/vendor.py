@@ -1,4 +1,5 @@
-"""The vendor review's charts: bars per month, uptime per weighting policy, durations, cost ranges."""
+"""The vendor review's charts: bars per month, uptime per weighting policy, durations, cost ranges, and
+status-page-style daily uptime bars."""
 
 from __future__ import annotations
 
@@ -99,3 +100,46 @@ def cost_per_month(data: pl.DataFrame, summed_in_chart: bool) -> alt.LayerChart:
     )
     ranges = base.mark_rule(color="#111827").encode(y="sum(low):Q", y2="sum(high):Q")
     return alt.layer(bars, ranges).properties(width=WIDTH, height=220, title=title)
+
+
+# Status-page colours (as Atlassian Statuspage draws its uptime bars): their own palette, never a provider's.
+STATUS_COLORS = {
+    "major outage": "#dc2626",
+    "partial outage": "#f97316",
+    "degraded performance": "#facc15",
+    "maintenance": "#60a5fa",
+    "operational": "#16a34a",
+    "no data": "#cbd5e1",
+}
+
+
+def status_bars(data: pl.DataFrame, rows: list[str]) -> alt.Chart:
+    """One small bar per day and row (long: row, day, status, uptime_pct), coloured by the day's worst
+    status, grey where the status page gave no evidence; `rows` in order, each label carrying its uptime."""
+    data = iso(data)
+    ends = [data["day"].min(), data["day"].max()] if data.height else []
+    return (
+        alt.Chart(data)
+        .mark_bar(width={"band": 0.8}, cornerRadius=1)
+        .encode(
+            x=alt.X(
+                "day:O",
+                title="UTC day (first and last shown)",
+                axis=alt.Axis(values=ends, labelAngle=0, ticks=False, domain=False, labelOverlap=False),
+            ),
+            y=alt.Y("row:N", sort=rows, title=None, axis=alt.Axis(labelLimit=320, labelFontSize=12)),
+            color=alt.Color(
+                "status:N",
+                scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
+                title="worst status of the day",
+                legend=alt.Legend(orient="bottom", columns=6),
+            ),
+            tooltip=[
+                alt.Tooltip("row:N", title="provider"),
+                alt.Tooltip("day:N", title="day (UTC)"),
+                alt.Tooltip("status:N", title="worst status"),
+                alt.Tooltip("uptime_pct:Q", format=".3f", title="uptime %"),
+            ],
+        )
+        .properties(width=WIDTH, height=34 * max(len(rows), 1), title="Status-page uptime, one bar per day")
+    )

@@ -6,19 +6,20 @@ from __future__ import annotations
 import polars as pl
 
 from assets.reports.facts import ProviderFacts, best_failover
-from assets.reports.formats import fmt_hours, fmt_money, fmt_pct, fmt_share
+from assets.reports.formats import fmt_count, fmt_hours, fmt_minutes, fmt_money, fmt_pct, fmt_share
 from assets.reports.marts_data import has
-from assets.reports.scope import Scope
 from assets.reports.vendor_review.decision import FAILOVER_KEY
 from assets.reports.vendor_review.review import BUDGET_KEY, REL_KEY, Review
 from pipelines.core import tables
 
 NO_DATA = "no data"
-# StatusGator's status-page accuracy grades: average acknowledgement delay over the incidents, an incident
-# the vendor posted first counting 0 and one it never acknowledged 240 minutes
-# (https://nimbleindustries.freshdesk.com/support/solutions/articles/47001273242).
+NO_IMPACT = "no observed impact"
+# StatusGator's status-page accuracy grades on the average acknowledgement delay, an impact the vendor
+# posted first counting 0 and one it never acknowledged 240 minutes
+# (https://nimbleindustries.freshdesk.com/support/solutions/articles/47001273242). The delays themselves
+# are marts.acknowledgement_lag columns; only the letter is the report's.
 GRADES = ((15.0, "A"), (30.0, "B"), (120.0, "C"), (240.0, "D"))
-UNACKNOWLEDGED_MINUTES = 240.0
+ACK_KEY = ("provider",)
 COLUMNS = [
     ("provider", "provider"),
     ("measured", "availability of our requests"),
@@ -32,20 +33,28 @@ COLUMNS = [
 ]
 
 
-def ack_grade(groups: list[dict]) -> str:
-    """Letter grade and average delay over the provider's reconciled groups ("no data" without any)."""
-    delays = []
-    for g in groups:
-        lag = g.get("acknowledgement_lag_minutes")
-        if lag is not None:
-            delays.append(max(float(lag), 0.0))
-        elif g.get("classification") == "unreported_impact":
-            delays.append(UNACKNOWLEDGED_MINUTES)
-    if not delays:
+def grade_letter(graded_mean_minutes: float) -> str:
+    """A under 15 min, B under 30, C under 2 h, D under 4 h, F beyond."""
+    return next((letter for limit, letter in GRADES if graded_mean_minutes < limit), "F")
+
+
+def ack_grade(review: Review, row: dict | None) -> str:
+    """The grade with its marts.acknowledgement_lag figures: graded mean over the observed impacts, median
+    lag of the posted ones and the never-posted count (quoted); "no data" without the mart's row."""
+    if row is None:
         return NO_DATA
-    mean = sum(delays) / len(delays)
-    grade = next((letter for limit, letter in GRADES if mean < limit), "F")
-    return f"{grade} ({mean:,.0f} min over {len(delays)})"
+    if row.get("ack_lag_graded_mean_minutes") is None:
+        return NO_IMPACT
+    q = review.figures.quoter(tables.ACKNOWLEDGEMENT_LAG, row, ACK_KEY)
+    text = (
+        f"{grade_letter(row['ack_lag_graded_mean_minutes'])} ({q('ack_lag_graded_mean_minutes', fmt_minutes)}"
+    )
+    text += f" over {q('observed_impacts', fmt_count)}"
+    if row.get("ack_lag_median_minutes") is not None:
+        text += f"; median {q('ack_lag_median_minutes', fmt_minutes)}"
+    if row.get("never_posted_impacts"):
+        text += f"; {q('never_posted_impacts', fmt_count)} never posted"
+    return text + ")"
 
 
 def _cost(review: Review, f: ProviderFacts, column: str | None = None) -> str:
@@ -68,13 +77,10 @@ def _cost(review: Review, f: ProviderFacts, column: str | None = None) -> str:
 def side_by_side(
     review: Review,
     facts: list[ProviderFacts],
-    reconciliation: pl.DataFrame | None,
+    ack_lag: pl.DataFrame | None,
     failover: pl.DataFrame | None,
-    scope: Scope | None,
 ) -> list[dict]:
-    groups = reconciliation.to_dicts() if has(reconciliation, "provider") else []
-    if scope is not None:
-        groups = [g for g in groups if scope.contains(g.get("triangulated_start") or g.get("started_at"))]
+    lags = {r["provider"]: r for r in ack_lag.to_dicts()} if has(ack_lag, "provider") else {}
     rows = []
     for f in facts:
         rel = review.figures.quoter(tables.COMPONENT_RELIABILITY, f.reliability or {}, REL_KEY)
@@ -90,7 +96,7 @@ def side_by_side(
                 "measured": measured,
                 "claimed": rel("uptime_pct", fmt_pct) if f.has_status else NO_DATA,
                 "mttr": rel("mttr_median_hours", fmt_hours) if f.has_status else NO_DATA,
-                "grade": ack_grade([g for g in groups if g.get("provider") == f.provider]),
+                "grade": ack_grade(review, lags.get(f.provider)),
                 "credits": _cost(review, f, "sla_credit_usd") if f.has_traffic else NO_DATA,
                 "received": "not recorded",
                 "cost": _cost(review, f) if (f.has_traffic or f.has_status) else NO_DATA,
