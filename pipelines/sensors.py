@@ -10,8 +10,10 @@ from pathlib import Path
 import dagster as dg
 
 from assets.ingest.day_sources import DayIndex
+from pipelines.core.lake import DayLake
 from pipelines.core.partitions import daily_partitions
 from pipelines.core.resources import Workspace
+from pipelines.core.settings import Settings
 from pipelines.jobs import main_job
 from pipelines.schedules import HOW_TO_START
 
@@ -29,8 +31,11 @@ def _stamp_day(path: Path) -> str:
 
 def _indexed_days(data_dir: Path, source: str) -> dict[str, tuple[int, int, list[str]]]:
     """The staging asset's file-day index of a source: relative path -> (size, mtime_ns, days with rows)."""
-    entries = DayIndex(data_dir, source).entries
-    return {rel: (e.get("size"), e.get("mtime_ns"), e.get("days") or []) for rel, e in entries.items()}
+    if source == "request_logs":  # kept beside the lake it describes
+        entries = DayLake(source).read_index(Settings(data_dir, data_dir, data_dir))
+    else:
+        entries = DayIndex(data_dir, source).entries
+    return {rel: (e.get("size"), e.get("mtime_ns"), list(e.get("days") or [])) for rel, e in entries.items()}
 
 
 def files_by_day(raw_dir: Path) -> dict[str, list[str]]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pipelines.core.config import ConfigError, ProvidersConfig, load_providers
 from pipelines.core.cost_model import load_cost_model
+from pipelines.core.lake import DayLake
 from pipelines.core.partitions import FIRST_DAY, last_complete_day
 from pipelines.core.settings import Settings
 
@@ -92,12 +93,17 @@ class Evidence:
 
 
 def find_evidence(settings: Settings) -> Evidence:
+    """Day folders holding files, plus the days request-log files were found to hold rows of (a multi-day
+    log in one folder counts for every day it covers once a run has read it)."""
     days: dict[str, list[dt.date]] = {}
     for source in DAY_SOURCES:
         folder = settings.raw_dir / source
-        found = [dt.date.fromisoformat(p.name) for p in folder.iterdir()
-                 if p.is_dir() and _DAY.match(p.name) and any(p.iterdir())] if folder.is_dir() else []
+        found = {dt.date.fromisoformat(p.name) for p in folder.iterdir()
+                 if p.is_dir() and _DAY.match(p.name) and any(p.iterdir())} if folder.is_dir() else set()
         days[source] = sorted(found)
+    indexed = DayLake("request_logs").read_index(settings)
+    days["request_logs"] = sorted({*days["request_logs"],
+                                   *(dt.date.fromisoformat(d) for e in indexed.values() for d in e.get("days") or [])})
     status = settings.raw_dir / "status_pages"
     snapshots = sum(1 for p in status.glob("*/*") if p.is_file()) if status.is_dir() else 0
     return Evidence(days, snapshots)
