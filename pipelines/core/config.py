@@ -40,8 +40,11 @@ class ConfigError(ValueError):
 
 
 class AppStore(Strict):
-    countries: list[str]
-    charts: list[str]
+    """Which App Store charts to fetch and accept (optional: the defaults are the US, UK, India, Germany and
+    Singapore top-free charts)."""
+
+    countries: list[str] = Field(default_factory=lambda: ["us", "gb", "in", "de", "sg"])
+    charts: list[str] = Field(default_factory=lambda: ["top-free"])
     feed_url: str = "https://rss.marketingtools.apple.com/api/v2/{country}/apps/{chart}/100/apps.json"
 
 
@@ -70,7 +73,7 @@ class RequestLogDefaults(Strict):
 
 class ProvidersConfig(Strict):
     analysis: Analysis = Analysis()
-    app_store: AppStore
+    app_store: AppStore = AppStore()
     request_logs: RequestLogDefaults = RequestLogDefaults()
     providers: dict[str, Provider]
 

@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from assets.marts.reliability.daily import daily_uptime_mart
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import connect, replace_table, write_rejects
 from pipelines.core.window import WINDOW_END_TAG, WINDOW_START_TAG
@@ -631,6 +632,26 @@ def migration_correlation() -> pl.DataFrame:
     )
 
 
+def acknowledgement_lag() -> pl.DataFrame:
+    """marts.acknowledgement_lag as the fixture's groups give it: Anthropic 41 min late once, OpenAI posted
+    first (0), Google never posted its one impact; a provider nobody saw in trouble has null figures."""
+    columns = ("provider", "observed_impacts", "posted_impacts", "never_posted_impacts",
+               "ack_lag_median_minutes", "ack_lag_mean_minutes", "ack_lag_graded_mean_minutes")
+    rows = [
+        ("anthropic", 1, 1, 0, 41.0, 41.0, 41.0),
+        ("openai", 1, 1, 0, 0.0, 0.0, 0.0),
+        ("google", 1, 0, 1, None, None, 240.0),
+        ("mistral", 0, 0, 0, None, None, None),
+    ]
+    return pl.DataFrame([dict(zip(columns, r, strict=True)) for r in rows])
+
+
+def component_daily_uptime() -> pl.DataFrame:
+    """marts.component_daily_uptime computed from the fixture's incidents over the fixture's window."""
+    return daily_uptime_mart(incidents(), None, dt.datetime(2025, 12, 1, tzinfo=dt.UTC),
+                             dt.datetime(2026, 3, 16, tzinfo=dt.UTC))
+
+
 MARTS = {
     "marts.incidents": incidents,
     "marts.component_reliability": component_reliability,
@@ -644,6 +665,8 @@ MARTS = {
     "marts.migration_correlation": migration_correlation,
     "marts.downtime_cost": downtime_cost,
     "marts.failover_simulation": failover_simulation,
+    "marts.acknowledgement_lag": acknowledgement_lag,
+    "marts.component_daily_uptime": component_daily_uptime,
 }
 
 

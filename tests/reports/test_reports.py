@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import dagster as dg
-import polars as pl
 import pytest
 
 from assets.marts.reliability.daily import daily_uptime_mart
@@ -320,27 +319,6 @@ WINDOW = Window(dt.date(2025, 12, 1), dt.date(2026, 3, 15), "config")
 DISPLAY = {"anthropic": "Anthropic", "openai": "OpenAI", "google": "Google"}
 
 
-def ack_lag_mart() -> pl.DataFrame:
-    """marts.acknowledgement_lag as the fixture's groups give it: Anthropic 41 min late once, OpenAI posted
-    first (0), Google never posted its one impact; a provider nobody saw in trouble has null figures."""
-    columns = (
-        "provider",
-        "observed_impacts",
-        "posted_impacts",
-        "never_posted_impacts",
-        "ack_lag_median_minutes",
-        "ack_lag_mean_minutes",
-        "ack_lag_graded_mean_minutes",
-    )
-    rows = [
-        ("anthropic", 1, 1, 0, 41.0, 41.0, 41.0),
-        ("openai", 1, 1, 0, 0.0, 0.0, 0.0),
-        ("google", 1, 0, 1, None, None, 240.0),
-        ("mistral", 0, 0, 0, None, None, None),
-    ]
-    return pl.DataFrame([dict(zip(columns, r, strict=True)) for r in rows])
-
-
 def vendor_page(kit):
     daily = daily_uptime_mart(kit.incidents(), None, WINDOW.start_ts, WINDOW.end_ts)
     return build_page(
@@ -353,7 +331,7 @@ def vendor_page(kit):
         DISPLAY,
         kit.reconciliation(),
         Scope(WINDOW, synthetic=False),
-        ack_lag_mart(),
+        kit.acknowledgement_lag(),
         daily,
     )
 
