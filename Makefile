@@ -26,8 +26,9 @@ test: setup
 dev: setup
 	$(BIN)/dagster dev
 
+# Sizes are options: `make bench BENCH_ARGS="--rows 1000000 --repeats 1"` (benchmarks/README.md).
 bench: setup
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 lint: setup
 	$(BIN)/ruff check pipelines assets tests benchmarks

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -294,11 +293,3 @@ def malformed_copy(src_day_dir: Path, dst_day_dir: Path, share: float = 1e-4, se
         broken_total += k
         lines_total += n_lines
     return {"rows": lines_total, "broken_lines": broken_total, "share": share}
-
-
-def copy_config(data_dir: Path, repo: Path) -> Path:
-    """The tracked providers config inside the temp data dir (the pipeline reads its mapping)."""
-    target = data_dir / "config" / "providers.yaml"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(repo / "data" / "config" / "providers.yaml", target)
-    return target

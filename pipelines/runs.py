@@ -16,11 +16,24 @@ import dagster as dg
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, reconstructable_job
+from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, executor_run_config, reconstructable_job
 from pipelines.core.window import WINDOW_END_TAG, WINDOW_START_TAG
 
 INVOCATION_TAG = "incidents/invocation"
+# The multiprocess executor (forkserver preloading the code location and Great Expectations, two steps at a
+# time) costs a process per step and pays only when long steps can run side by side on idle cores: on a
+# week of the demo at 0.2x on 2 cores it took 2.2x the in-process time (benchmarks/README.md, "Executor").
+# So: in-process, unless the range is long and the machine has cores to spare beyond DuckDB's own threads.
+MULTIPROCESS_FROM_DAYS = 32
+MULTIPROCESS_MIN_CPUS = 4
 console = Console()
+
+
+def choose_executor(start: dt.date, end: dt.date, cpus: int | None = None) -> str:
+    """The executor that pays for the range: `in_process` for a day, a short range or a small machine."""
+    long_range = (end - start).days + 1 >= MULTIPROCESS_FROM_DAYS
+    spare_cores = (cpus or os.cpu_count() or 1) >= MULTIPROCESS_MIN_CPUS
+    return "multiprocess" if long_range and spare_cores else "in_process"
 
 
 def instance() -> dg.DagsterInstance:
@@ -49,19 +62,26 @@ def _watch(instance: dg.DagsterInstance, invocation: str, total_steps: int, done
 
 
 def run_range(start: dt.date, end: dt.date, in_process: bool = False) -> bool:
-    """Materialise every asset for the UTC days [start, end] as one Dagster run on the persistent instance."""
-    from pipelines.definitions import job_named
+    """Materialise every asset for the UTC days [start, end] as one Dagster run on the persistent instance.
 
+    `in_process=True` forces the in-process executor; otherwise `choose_executor` picks it by the range.
+    """
     if end < start:
         raise ValueError(f"--end {end} is before --start {start}")
+    return execute_range(start, end, "in_process" if in_process else choose_executor(start, end))
+
+
+def execute_range(start: dt.date, end: dt.date, executor: str) -> bool:
+    """One run of `main_job` for [start, end] on `executor` (`in_process` or `multiprocess`)."""
+    from pipelines.definitions import job_named
+
     persistent = instance()
     invocation = uuid.uuid4().hex
     # The range is both what is ingested (partitions) and the analysed window of the window-wide marts.
     tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), INVOCATION_TAG: invocation,
             WINDOW_START_TAG: start.isoformat(), WINDOW_END_TAG: end.isoformat()}
-    executor = {"in_process": {}} if in_process else {"multiprocess": {"max_concurrent": 2}}
     # Step logs stay in the run's event log (see `make dev`); the terminal shows the progress bar and warnings.
-    run_config = {"execution": {"config": executor}, "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    run_config = {**executor_run_config(executor), "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     steps = len(job_named("main_job").nodes)
     done = threading.Event()
     watcher = threading.Thread(target=_watch, args=(persistent, invocation, steps, done), daemon=True)

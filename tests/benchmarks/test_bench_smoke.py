@@ -1,4 +1,6 @@
-"""Smoke run of `make bench` at a tiny size: every measured step is in the JSON with positive numbers."""
+"""Smoke run of `make bench`'s engine steps at a tiny size: every measured step is in the JSON with positive numbers.
+
+The whole-pipeline runs are smoke-tested in test_whole_run_smoke.py."""
 
 import json
 import subprocess
@@ -39,6 +41,7 @@ def test_quick_bench_writes_every_step(tmp_path: Path) -> None:
             str(out),
             "--work-dir",
             str(tmp_path),
+            "--no-whole-runs",
         ],
         cwd=REPO,
         check=True,
@@ -55,7 +58,7 @@ def test_quick_bench_writes_every_step(tmp_path: Path) -> None:
             assert entry["median_seconds"] > 0 and entry["rows_per_second"] > 0
             assert entry["peak_rss_mb"] > 0
     assert report["ratios"] and all(v > 0 for v in report["ratios"].values())
-    assert {t["target"].split(" (")[0] for t in report["targets"]} >= {"ingest within 1.25x of raw DuckDB"}
+    assert {t["target"].split(" (")[0] for t in report["targets"]} >= {"ingest within 1.1x of raw DuckDB"}
     # every engine produced the pipeline's rows and totals; the broken lines were all quarantined
     assert all(report["checks"]["ingest_same_as_pipeline"].values())
     assert all(report["checks"]["sli_same_as_pipeline"].values())
