@@ -77,12 +77,61 @@ def check() -> None:
 def run(
     start: Start,
     end: End,
-    in_process: bool = typer.Option(False, help="run every step in this process (no subprocess per step)"),
+    in_process: bool = typer.Option(
+        False, help="force the in-process executor (default: chosen by the range and the CPU count)"),
+    select: str = typer.Option(None, help="only these assets, as a Dagster selection (e.g. 'group:marts')"),
+    window_start: Annotated[dt.datetime | None, typer.Option(
+        help="first day of the analysed window, if other than --start", **DAY)] = None,
+    window_end: Annotated[dt.datetime | None, typer.Option(
+        help="last day of the analysed window, if other than --end", **DAY)] = None,
 ) -> None:
-    """Materialise every asset (ingest, staging, marts, reports) for a UTC date range, through Dagster."""
+    """Materialise every asset (ingest, staging, marts, reports) for a UTC date range, through Dagster.
+
+    The range is also the analysed window of the window-wide marts and pages, unless --window-start/--window-end
+    say otherwise."""
+    window = _window(start.date(), end.date(), window_start, window_end)
     _preflight(start.date(), end.date())
-    ok = run_range(start.date(), end.date(), in_process=in_process)
+    raise typer.Exit(0 if _interruptible(run_range, start.date(), end.date(), in_process, window, select) else 1)
+
+
+@app.command()
+def reports(
+    window_start: Annotated[dt.datetime | None, typer.Option(help="first day of the analysed window", **DAY)] = None,
+    window_end: Annotated[dt.datetime | None, typer.Option(help="last day of the analysed window", **DAY)] = None,
+) -> None:
+    """Rebuild the pages from the marts only (no ingest, no marts), for the config's analysed window or the
+    given one."""
+    from pipelines.core.config import load_providers
+    from pipelines.core.window import analysis_window
+
+    _preflight()
+    settings = get_settings()
+    if not settings.warehouse_path.is_file():
+        _refuse([f"{settings.warehouse_path}: no warehouse yet; run `incidents run` (or `incidents demo`) first"])
+    default = analysis_window(load_providers(settings.config_path))
+    window = _window(default.start, default.end, window_start, window_end)
+    ok = _interruptible(run_range, window.start, window.end, True, window, "group:reports")
+    if ok:
+        console.print(f"reports: {settings.reports_dir / 'index.html'}")
     raise typer.Exit(0 if ok else 1)
+
+
+def _window(start: dt.date, end: dt.date, window_start: dt.datetime | None, window_end: dt.datetime | None):
+    from pipelines.core.window import Window
+
+    window = Window(window_start.date() if window_start else start, window_end.date() if window_end else end, "run")
+    if window.end < window.start:
+        _refuse([f"the analysed window ends ({window.end}) before it starts ({window.start})"])
+    return window
+
+
+def _interruptible(function, *args) -> bool:
+    """Run `function`; Ctrl-C ends the command with one line instead of a traceback (exit 130)."""
+    try:
+        return function(*args)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]: the run stopped; finished partitions are kept, rerun to complete")
+        raise typer.Exit(130) from None
 
 
 @app.command()
@@ -96,7 +145,7 @@ def demo(seed: int = typer.Option(2026, help="scenario seed"), scale: float = ty
         truth = generate(settings.data_dir, seed=seed, scale=scale, config=settings.config_path)
     written = ", ".join(f"{source} {rows:,}" for source, rows in truth.rows.items())
     console.print(f"scenario written ({truth.start} .. {truth.end}, seed {seed}): {written} records")
-    ok = run_range(dt.date.fromisoformat(truth.start), dt.date.fromisoformat(truth.end), in_process=True)
+    ok = _interruptible(run_range, dt.date.fromisoformat(truth.start), dt.date.fromisoformat(truth.end), True)
     if ok:
         console.print(f"reports: {settings.reports_dir / 'index.html'}")
     raise typer.Exit(0 if ok else 1)
@@ -133,8 +182,10 @@ def providers() -> None:
 
     from pipelines.core.catalogue import catalogue_rows
 
-    table = Table("name", "provider", "status platform", "capabilities", "app", "crowd names", "log names",
-                  "verified", title="Provider catalogue (pick by name in providers.yaml)")
+    table = Table(title="Provider catalogue (pick by name in providers.yaml)")
+    table.add_column("name", no_wrap=True, min_width=max(len(r["name"]) for r in catalogue_rows()))
+    for column in ("provider", "status platform", "capabilities", "app", "crowd names", "log names", "verified"):
+        table.add_column(column)
     rows = catalogue_rows()
     for row in rows:
         table.add_row(row["name"], row["display_name"], row["platform"], ", ".join(row["capabilities"]),
@@ -154,7 +205,7 @@ def fetch() -> None:
     settings = get_settings()
     report = fetch_all(settings, load_providers(settings.config_path))
     for line in report.lines():
-        console.print(line)
+        console.print(line, soft_wrap=True, highlight=False)
     raise typer.Exit(0 if report.ok else 1)
 
 

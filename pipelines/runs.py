@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, executor_run_config, reconstructable_job
-from pipelines.core.window import WINDOW_END_TAG, WINDOW_START_TAG
+from pipelines.core.window import Window
 
 INVOCATION_TAG = "incidents/invocation"
 # The multiprocess executor (forkserver preloading the code location and Great Expectations, two steps at a
@@ -46,49 +46,69 @@ def instance() -> dg.DagsterInstance:
 
 
 def _watch(instance: dg.DagsterInstance, invocation: str, total_steps: int, done: threading.Event) -> None:
-    """Poll the run's event log and advance a progress bar per finished step (read-only: no Dagster logging)."""
+    """Poll the run's event log and advance a progress bar per finished step (read-only: no Dagster logging);
+    one last poll after the run ended, so the bar shows every step."""
     ended = {dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.STEP_SKIPPED}
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("materialising", total=total_steps)
-        while not done.wait(0.5):
+        while True:
+            finished = done.wait(0.5)
             runs = instance.get_runs(dg.RunsFilter(tags={INVOCATION_TAG: invocation}), limit=1)
-            if not runs:
-                continue
-            records = instance.get_records_for_run(runs[0].run_id, of_type=ended).records
-            latest = records[-1].event_log_entry.step_key if records else ""
-            progress.update(task, completed=len(records), description=f"materialising {latest or ''}".strip())
-        progress.update(task, completed=progress.tasks[0].completed)
+            if runs:
+                records = instance.get_records_for_run(runs[0].run_id, of_type=ended).records
+                latest = records[-1].event_log_entry.step_key if records else ""
+                description = "materialised" if finished else f"materialising {latest or ''}".strip()
+                progress.update(task, completed=len(records), description=description)
+            if finished:
+                break
 
 
-def run_range(start: dt.date, end: dt.date, in_process: bool = False) -> bool:
-    """Materialise every asset for the UTC days [start, end] as one Dagster run on the persistent instance.
+def run_range(start: dt.date, end: dt.date, in_process: bool = False, window: Window | None = None,
+              select: str | None = None) -> bool:
+    """Materialise every asset (or the `select`ed ones) for the UTC days [start, end] as one Dagster run on the
+    persistent instance; the window-wide marts and pages analyse `window` (default: the same days).
 
     `in_process=True` forces the in-process executor; otherwise `choose_executor` picks it by the range.
     """
     if end < start:
         raise ValueError(f"--end {end} is before --start {start}")
-    return execute_range(start, end, "in_process" if in_process else choose_executor(start, end))
+    executor = "in_process" if in_process else choose_executor(start, end)
+    return execute_range(start, end, executor, window or Window(start, end, "run"), select)
 
 
-def execute_range(start: dt.date, end: dt.date, executor: str) -> bool:
-    """One run of `main_job` for [start, end] on `executor` (`in_process` or `multiprocess`)."""
+def selected_keys(select: str) -> list[dg.AssetKey]:
+    """The asset keys a Dagster selection string names (e.g. `group:reports`, `key:marts/*`)."""
+    from pipelines.definitions import defs
+
+    keys = dg.AssetSelection.from_coercible(select).resolve(defs.resolve_asset_graph())
+    executable = {k for k in keys if defs.resolve_asset_graph().get(k).is_materializable}
+    if not executable:
+        raise ValueError(f"--select {select!r} names no asset that can be materialised")
+    return sorted(executable, key=lambda k: k.to_user_string())
+
+
+def execute_range(start: dt.date, end: dt.date, executor: str, window: Window | None = None,
+                  select: str | None = None) -> bool:
+    """One run of `main_job` (or its `select`ed assets) for [start, end] on `executor`."""
     from pipelines.definitions import job_named
 
     persistent = instance()
     invocation = uuid.uuid4().hex
-    # The range is both what is ingested (partitions) and the analysed window of the window-wide marts.
+    window = window or Window(start, end, "run")
+    # The range is what is ingested (partitions); the window is what the window-wide marts analyse.
     tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), INVOCATION_TAG: invocation,
-            WINDOW_START_TAG: start.isoformat(), WINDOW_END_TAG: end.isoformat()}
+            **window.tags()}
+    keys = selected_keys(select) if select else None
     # Step logs stay in the run's event log (see `make dev`); the terminal shows the progress bar and warnings.
     run_config = {**executor_run_config(executor), "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    steps = len(job_named("main_job").nodes)
+    steps = len(keys) if keys else len(job_named("main_job").nodes)
     done = threading.Event()
     watcher = threading.Thread(target=_watch, args=(persistent, invocation, steps, done), daemon=True)
     watcher.start()
     try:
         result = dg.execute_job(reconstructable_job("main_job"), instance=persistent, tags=tags,
-                                run_config=run_config)
+                                run_config=run_config, asset_selection=keys)
     finally:
         done.set()
         watcher.join()
