@@ -89,8 +89,8 @@ def run(
 
     The range is also the analysed window of the window-wide marts and pages, unless --window-start/--window-end
     say otherwise."""
-    window = _window(start.date(), end.date(), window_start, window_end)
     _preflight(start.date(), end.date())
+    window = _window(start.date(), end.date(), window_start, window_end)
     raise typer.Exit(0 if _interruptible(run_range, start.date(), end.date(), in_process, window, select) else 1)
 
 
