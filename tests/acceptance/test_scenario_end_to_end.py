@@ -254,14 +254,14 @@ def test_rerunning_a_range_leaves_every_table_identical(scenario):
 
 def test_cost_follows_observed_impact_and_the_march_2_outage_costs_most(wh, scenario):
     """The 2 March outage is the costliest incident, its 3 March recurrence is among the three costliest, and an
-    incident nobody saw fail (no failed requests of ours, no crowd reports) is not priced at all."""
-    costs = wh("SELECT incident_ids, total_cost_usd, impact_basis FROM marts.downtime_cost"
+    incident nobody saw fail (no failed request of ours, no crowd reports) costs nothing, whatever its label."""
+    costs = wh("SELECT incident_ids, total_cost_usd, failed_requests, crowd_minutes FROM marts.downtime_cost"
                " WHERE level = 'incident' AND scenario = 'base' ORDER BY total_cost_usd DESC NULLS LAST")
     march_2, march_3 = (_outage(scenario["truth"], day)["incident_id"] for day in ("2026-03-02", "2026-03-03"))
     assert march_2 in costs["incident_ids"][0]
     assert any(march_3 in ids for ids in costs["incident_ids"].head(3).to_list())
-    unobserved = costs.filter(pl.col("impact_basis") == "no_evidence")
-    assert unobserved.height > 0 and unobserved["total_cost_usd"].null_count() == unobserved.height
+    unseen = costs.filter((pl.col("failed_requests").fill_null(0) == 0) & (pl.col("crowd_minutes").fill_null(0) == 0))
+    assert unseen.height > 0 and unseen["total_cost_usd"].fill_null(0).max() == 0
 
 
 def test_reports_rebuild_from_the_marts_alone(scenario):
