@@ -13,8 +13,8 @@ import polars as pl
 from pipelines.core.config import ProvidersConfig
 from pipelines.core.frames import UTC_TS, to_utc
 
-# Staging contract (pipelines' staging helpers write these; more columns are ignored).
-INCIDENT_INPUT = {
+# The staging tables' columns: written by the status-page parsers (assets/ingest/status_pages), read here.
+INCIDENT_SCHEMA = {
     "provider": pl.String,
     "incident_id": pl.String,
     "title": pl.String,
@@ -27,25 +27,68 @@ INCIDENT_INPUT = {
     "monitoring_at": UTC_TS,
     "shortlink": pl.String,
     "page_kind": pl.String,
-    "snapshot_at": UTC_TS,  # optional: when the archived response holding this version was fetched
+    "snapshot_file": pl.String,
+    "snapshot_at": UTC_TS,
 }
-UPDATE_INPUT = {
+UPDATE_SCHEMA = {
     "provider": pl.String,
     "incident_id": pl.String,
     "update_id": pl.String,
     "status": pl.String,
     "body": pl.String,
     "created_at": UTC_TS,
+    "updated_at": UTC_TS,
+    "display_at": UTC_TS,
+    "display_text": pl.String,
+    "snapshot_file": pl.String,
+    "snapshot_at": UTC_TS,
 }
-AFFECTED_INPUT = {
+AFFECTED_SCHEMA = {
     "provider": pl.String,
     "incident_id": pl.String,
-    "update_id": pl.String,
+    "update_id": pl.String,  # null when the list came from the incident itself, not from one update
     "component_name": pl.String,
+    "component_code": pl.String,
     "old_status": pl.String,
     "new_status": pl.String,
     "created_at": UTC_TS,
+    "capability": pl.String,
+    "origin": pl.String,  # update (affected_components) | incident (incident.components) | feed (text)
+    "snapshot_file": pl.String,
 }
+COMPONENT_SCHEMA = {
+    "provider": pl.String,
+    "component_id": pl.String,
+    "name": pl.String,
+    "status": pl.String,
+    "capability": pl.String,
+    "updated_at": UTC_TS,
+    "snapshot_at": UTC_TS,
+    "group_id": pl.String,
+    "is_group": pl.Boolean,
+    "snapshot_file": pl.String,
+}
+# One row per archived snapshot read: the evidence that a page was looked at, even when it listed nothing.
+SNAPSHOT_SCHEMA = {
+    "provider": pl.String,
+    "file": pl.String,  # relative to the data dir
+    "snapshot_at": UTC_TS,
+    "time_source": pl.String,  # name (the file's UTC stamp) | content (the document's own time) | mtime
+    "page_kind": pl.String,  # the platform read from the content; null when the file was unreadable
+    "configured_kind": pl.String,  # the provider's status_page.kind in the config
+    "incidents": pl.Int64,  # incidents (and maintenances) the snapshot listed; null when refused whole
+}
+
+
+def _pick(schema: Mapping[str, pl.DataType], *columns: str) -> dict[str, pl.DataType]:
+    return {column: schema[column] for column in columns}
+
+
+# What the marts read of them (more columns are ignored); snapshot_at is optional.
+INCIDENT_INPUT = {column: dtype for column, dtype in INCIDENT_SCHEMA.items() if column != "snapshot_file"}
+UPDATE_INPUT = _pick(UPDATE_SCHEMA, "provider", "incident_id", "update_id", "status", "body", "created_at")
+AFFECTED_INPUT = _pick(AFFECTED_SCHEMA, "provider", "incident_id", "update_id", "component_name", "old_status",
+                       "new_status", "created_at")
 
 
 def conform(frame: pl.DataFrame | None, schema: Mapping[str, pl.DataType], table: str) -> pl.DataFrame:
