@@ -1,7 +1,7 @@
 """The daily digest asset: one page per UTC day under reports/daily/, the marts read once per run."""
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import dagster as dg
 
@@ -39,16 +39,18 @@ def build_page(
     display: dict[str, str],
     days: Sequence[dt.date] = (),
     scope: Scope | None = None,
+    pages: Collection[dt.date] | None = None,
 ):
     """The day's page and the figures it quotes (in page order); `days` are the days of this run, drawn
-    as the calendar strip, and the only previous/next days linked (no dead links at the range ends)."""
+    as the calendar strip; `pages` the days that have a page (default: every day of `days`), the only
+    ones linked, so there are no dead links."""
     start = dt.datetime.combine(day, dt.time(), dt.UTC)
     figures = Figures()
 
     def name(provider):
         return display.get(provider, provider)
 
-    linked = set(days)
+    linked = set(pages if pages is not None else days)
     nav = [("../index.html", "Index"), ("../vendor-review.html", "Vendor review")]
     nav += [
         (f"{d}.html", label)
@@ -72,7 +74,7 @@ def build_page(
         calendar=calendar_strip(
             days,
             marts["bad_days"],
-            lambda d: f"{d}.html",
+            lambda d: f"{d}.html" if d in linked else None,
             current=day,
             with_data=marts["days_with_data"],
             minor=marts["minor_days"],
@@ -87,6 +89,13 @@ def build_page(
         group_links=sections.group_links(groups, retro, name),
     )
     return page, figures
+
+
+def page_days(days: Sequence[dt.date], marts: dict) -> list[dt.date]:
+    """The days that get a page: those with any evidence or incident (so a long history without data costs
+    nothing per day); when none has, the last day alone, saying the range holds no data."""
+    with_data = marts["days_with_data"] | marts["bad_days"] | marts["minor_days"]
+    return [d for d in days if d in with_data] or [days[-1]]
 
 
 def read_marts(con, first: dt.datetime, last: dt.datetime) -> dict:
@@ -159,11 +168,12 @@ def daily_digest(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.
     out_dir = safe_path(workspace.settings.reports_dir, "daily")
     written: list[WrittenPage] = []
     scope = workspace_scope(context, workspace)
-    for day in days:
-        page, figures = build_page(day, marts, retro, display, days, scope)
-        written.append(page.write(out_dir, day.isoformat(), preview=day == days[-1]))
+    pages = page_days(days, marts)
+    for day in pages:
+        page, figures = build_page(day, marts, retro, display, days, scope, pages)
+        written.append(page.write(out_dir, day.isoformat(), preview=day == pages[-1]))
         figures.write(safe_path(out_dir, f"{day.isoformat()}.figures.json"))
-    context.log.info("wrote %d daily digests under %s", len(written), out_dir)
+    context.log.info("wrote %d daily digests under %s for %d days", len(written), out_dir, len(days))
     preview = next((w for w in reversed(written) if w.preview_png), None)
     return dg.MaterializeResult(
         metadata={
