@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, executor_run_config, reconstructable_job
+from pipelines.core.settings import get_settings
 from pipelines.core.window import Window
+from pipelines.idle_sources import idle_assets
 
 INVOCATION_TAG = "incidents/invocation"
 # The multiprocess executor (forkserver preloading the code location and Great Expectations, two steps at a
@@ -100,9 +102,16 @@ def execute_range(start: dt.date, end: dt.date, executor: str, window: Window | 
     tags = {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat(), INVOCATION_TAG: invocation,
             **window.tags()}
     keys = selected_keys(select) if select else None
+    if keys is None and (idle := idle_assets(get_settings(), start, end)):
+        # sources without data in the range cost nothing: their per-day assets stay out of the run
+        keys = sorted(set(job_named("main_job").asset_layer.executable_asset_keys) - idle,
+                      key=lambda k: k.to_user_string())
+        console.print(f"no raw data in {start} .. {end} for: "
+                      + ", ".join(sorted(k.to_user_string() for k in idle)) + " (left out of the run)")
     # Step logs stay in the run's event log (see `make dev`); the terminal shows the progress bar and warnings.
     run_config = {**executor_run_config(executor), "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    steps = len(keys) if keys else len(job_named("main_job").nodes)
+    job = job_named("main_job")
+    steps = len((job.get_subset(asset_selection=set(keys)) if keys else job).nodes)
     done = threading.Event()
     watcher = threading.Thread(target=_watch, args=(persistent, invocation, steps, done), daemon=True)
     watcher.start()
