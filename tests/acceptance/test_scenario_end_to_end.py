@@ -142,7 +142,7 @@ def test_march_3_recurrence_is_its_own_episode(wh, scenario):
     assert abs((second_start - _ts(second["start"])).total_seconds()) <= 600
 
 
-def test_crowd_detector_false_episodes_at_most_one_per_service_per_week(wh, scenario):
+def test_crowd_detector_invents_no_episode(wh, scenario):
     truth = scenario["truth"]
     # Every vendor incident leaves a crowd bump, so "outage-free" = no planted incident of that provider
     # within the episode's span (with an hour of slack).
@@ -159,9 +159,26 @@ def test_crowd_detector_false_episodes_at_most_one_per_service_per_week(wh, scen
         if incidents.filter((pl.col("provider") == row["provider"]) & (pl.col("start") <= row["ended_at"] + slack)
                             & (pl.col("end") >= row["started_at"] - slack)).is_empty()
     ]
-    per_week = pl.DataFrame(false, schema=crowd.schema) if false else crowd.clear()
-    per_week = per_week.group_by("service", pl.col("started_at").dt.truncate("1w")).len()
-    assert per_week.is_empty() or per_week["len"].max() <= 1, per_week
+    # the scenario plants none: not one false crowd episode in 105 days x 3 providers x 5 countries
+    assert false == [], false
+
+
+def test_telemetry_false_episodes_per_provider_week_are_bounded(wh, scenario):
+    """Telemetry episodes outside every status-visible incident (+-1 h): at most one in the whole demo (45
+    provider-weeks). truth.json lists what status pages showed, and Google's feed leaves a few out, so one
+    episode of a real but unlisted incident is allowed; a detector that fires on noise makes dozens."""
+    incidents = pl.DataFrame(
+        [{"provider": i["provider"], "start": _ts(i["started_at"]), "end": _ts(i["resolved_at"])}
+         for i in scenario["truth"]["incidents"]]
+    )
+    telemetry = wh("SELECT provider, started_at, ended_at FROM marts.outage_episodes WHERE source = 'telemetry'")
+    slack = dt.timedelta(hours=1)
+    false = [
+        row for row in telemetry.iter_rows(named=True)
+        if incidents.filter((pl.col("provider") == row["provider"]) & (pl.col("start") <= row["ended_at"] + slack)
+                            & (pl.col("end") >= row["started_at"] - slack)).is_empty()
+    ]
+    assert telemetry.height >= 10 and len(false) <= 1, false
 
 
 def test_every_planted_vendor_incident_is_matched_to_its_episode(wh, scenario):
