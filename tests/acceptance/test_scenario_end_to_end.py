@@ -171,7 +171,8 @@ def test_telemetry_false_episodes_per_provider_week_are_bounded(wh, scenario):
         [{"provider": i["provider"], "start": _ts(i["started_at"]), "end": _ts(i["resolved_at"])}
          for i in scenario["truth"]["incidents"]]
     )
-    telemetry = wh("SELECT provider, started_at, ended_at FROM marts.outage_episodes WHERE source = 'telemetry'")
+    telemetry = wh("SELECT provider, started_at, ended_at FROM marts.outage_episodes WHERE source = 'telemetry'"
+                   ).with_columns(pl.col("started_at", "ended_at").dt.convert_time_zone("UTC"))
     slack = dt.timedelta(hours=1)
     false = [
         row for row in telemetry.iter_rows(named=True)
