@@ -32,7 +32,7 @@ FIRST_SCREEN = {
     "index": (".tile", 15),
     "retrospective": (".tile", 8),
     "vendor": ("#decision", 1),
-    "daily": (".calendar a", 2),
+    "daily": (".calendar [role=listitem]", 2),  # a day with a page is a link, one without a plain cell
 }
 LEGENDS_JS = """() => [...document.querySelectorAll('g.role-legend')].map(legend => ({
   title: (legend.querySelector('.role-legend-title text') || {}).textContent || '',
@@ -147,7 +147,8 @@ def visits(browser, built_reports, empty_reports, tmp_path_factory) -> dict[str,
 @pytest.mark.parametrize("build", ["built", "empty"])
 def test_every_page_renders_offline_without_errors(visits, build):
     visit = visits[build]
-    assert len(visit.pages) >= (10 if build == "built" else 4)
+    # without data: the index, the vendor review and one daily page (the range's last day)
+    assert len(visit.pages) >= (10 if build == "built" else 3)
     assert not visit.blocked, f"pages tried to reach the network: {visit.blocked}"
     assert not visit.problems, "\n".join(visit.problems)
 
