@@ -25,8 +25,7 @@ class ProviderFacts:
     reliability: dict | None = None  # marts.component_reliability, provider row, period 'all'
     budget: dict | None = None  # marts.slo_budget, window row
     costs: dict[str, CostRow] = field(default_factory=dict)  # scenario -> provider-level cost row
-    ack_row: dict | None = None  # the reconciliation row holding the median acknowledgement lag
-    ack_count: int = 0
+    ack_row: dict | None = None  # marts.acknowledgement_lag, the provider's row (when a lag was measured)
     status_seen: bool = False
 
     @property
@@ -53,13 +52,11 @@ def _budget_rows(budget: pl.DataFrame | None) -> dict[str, dict]:
     return _window_rows(budget, column, "window")
 
 
-def _median_ack(groups: list[dict]) -> tuple[dict | None, int]:
-    """The row holding the (lower) median acknowledgement lag: a real mart cell, not a new number."""
-    lagged = sorted(
-        (g for g in groups if g.get("acknowledgement_lag_minutes") is not None),
-        key=lambda g: g["acknowledgement_lag_minutes"],
-    )
-    return (lagged[(len(lagged) - 1) // 2] if lagged else None), len(lagged)
+def _ack_rows(ack_lag: pl.DataFrame | None) -> dict[str, dict]:
+    """marts.acknowledgement_lag's rows by provider, for providers whose lag was measured."""
+    if not has(ack_lag, "provider", "ack_lag_median_minutes"):
+        return {}
+    return {r["provider"]: r for r in ack_lag.to_dicts() if r["ack_lag_median_minutes"] is not None}
 
 
 def provider_facts(
@@ -68,7 +65,7 @@ def provider_facts(
     reliability: pl.DataFrame | None,
     budget: pl.DataFrame | None,
     costs: Sequence[CostRow],
-    reconciliation: pl.DataFrame | None,
+    ack_lag: pl.DataFrame | None,
     incidents: pl.DataFrame | None,
 ) -> list[ProviderFacts]:
     """One ProviderFacts per provider (config order, then any other provider a mart names)."""
@@ -79,21 +76,17 @@ def provider_facts(
         )
     budgets = _budget_rows(budget)
     seen = set(incidents["provider"].to_list()) if has(incidents, "provider") else set()
-    groups = [] if not has(reconciliation, "provider") else reconciliation.to_dicts()
-    if scope is not None:
-        groups = [g for g in groups if scope.contains(g.get("triangulated_start") or g.get("started_at"))]
+    acks = _ack_rows(ack_lag)
     named = [*providers, *sorted((set(overall) | set(budgets)) - set(providers))]
     out = []
     for provider in named:
-        ack_row, ack_count = _median_ack([g for g in groups if g.get("provider") == provider])
         out.append(
             ProviderFacts(
                 provider,
                 overall.get(provider),
                 budgets.get(provider),
                 {c.scenario: c for c in costs if is_provider_cost(c) and c.provider == provider},
-                ack_row,
-                ack_count,
+                acks.get(provider),
                 provider in seen,
             )
         )

@@ -52,15 +52,16 @@ def cost_tile(figures: Figures, f: ProviderFacts) -> dict:
 
 def ack_tile(figures: Figures, f: ProviderFacts) -> dict:
     if f.ack_row is None:
-        return missing("Acknowledgement lag", "no reconciled incident with a vendor post in the window")
+        return missing("Acknowledgement lag", "no impact we saw that the vendor posted in the window")
     value = figures.quote(
-        tables.RECONCILIATION, f.ack_row, "acknowledgement_lag_minutes", GROUP_KEY, fmt_minutes
+        tables.ACKNOWLEDGEMENT_LAG, f.ack_row, "ack_lag_median_minutes", ("provider",), fmt_minutes
     )
     return tile(
         "Acknowledgement lag",
         value,
-        f"median of {f.ack_count} incident(s), first signal to the vendor's first post.",
-        "bad" if f.ack_row["acknowledgement_lag_minutes"] > 30 else "ok",
+        f"median over {f.ack_row.get('posted_impacts') or 0} impact(s) the vendor posted, from the first "
+        "signal we saw to its first post.",
+        "bad" if f.ack_row["ack_lag_median_minutes"] > 30 else "ok",
     )
 
 

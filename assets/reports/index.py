@@ -61,6 +61,7 @@ INDEX_DEPS = [
     tables.MIGRATION_SIGNALS,
     tables.OUTAGE_EPISODES,
     tables.RECONCILIATION,
+    tables.ACKNOWLEDGEMENT_LAG,
     tables.DOWNTIME_COST,
 ]
 # The index links to the other pages, so it is built after them when they run together.
@@ -228,6 +229,7 @@ def index(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Materia
         budget = read_mart(con, tables.SLO_BUDGET, required=("provider", "period"))
         incidents = read_mart(con, tables.INCIDENTS, required=("provider", "incident_id", "started_at"))
         reconciliation = read_mart(con, tables.RECONCILIATION, required=("group_id", "provider"))
+        ack_lag = read_mart(con, tables.ACKNOWLEDGEMENT_LAG, required=("provider", "ack_lag_median_minutes"))
         costs = cost_rows(read_mart(con, tables.DOWNTIME_COST))
         episodes = read_mart(con, tables.OUTAGE_EPISODES, required=("provider", "started_at"))
         fresh = freshness(con)
@@ -235,7 +237,7 @@ def index(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Materia
     display = display_names(workspace)
     subjects = select_subjects(incidents, reconciliation, costs, scope=scope)
     links = retrospective_links(reports_dir, subjects, display)
-    facts = provider_facts(list(display), scope, reliability, budget, costs, reconciliation, incidents)
+    facts = provider_facts(list(display), scope, reliability, budget, costs, ack_lag, incidents)
     marked = marked_days(incidents, episodes)
     page, figures = build_page(
         reliability,

@@ -329,7 +329,6 @@ def vendor_page(kit):
         kit.failover_simulation(),
         kit.migration_correlation(),
         DISPLAY,
-        kit.reconciliation(),
         Scope(WINDOW, synthetic=False),
         kit.acknowledgement_lag(),
         daily,

@@ -34,7 +34,6 @@ VENDOR_DEPS = [
     tables.DOWNTIME_COST,
     tables.FAILOVER,
     tables.MIGRATION_CORRELATION,
-    tables.RECONCILIATION,
     tables.ACKNOWLEDGEMENT_LAG,
     tables.COMPONENT_DAILY_UPTIME,
 ]
@@ -59,7 +58,6 @@ def build_page(
     failover: pl.DataFrame | None,
     correlation: pl.DataFrame | None,
     display: dict[str, str],
-    reconciliation: pl.DataFrame | None = None,
     scope: Scope | None = None,
     ack_lag: pl.DataFrame | None = None,
     daily_uptime: pl.DataFrame | None = None,
@@ -74,7 +72,7 @@ def build_page(
         colors=ProviderColors(list(display.values())),
     )
     review = Review(page, display)
-    facts = provider_facts(list(display), scope, reliability, budget, costs, reconciliation, incidents)
+    facts = provider_facts(list(display), scope, reliability, budget, costs, ack_lag, incidents)
     window = scope.text if scope else "the analysed window"
     page.content["decision"] = decide(review, facts, failover, window)
     page.content["compare"] = side_by_side(review, facts, ack_lag, failover)
@@ -114,7 +112,6 @@ def vendor_review(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
         costs = cost_rows(read_mart(con, tables.DOWNTIME_COST))
         failover = read_mart(con, tables.FAILOVER)
         correlation = read_mart(con, tables.MIGRATION_CORRELATION)
-        reconciliation = read_mart(con, tables.RECONCILIATION, required=("group_id", "provider"))
         ack_lag = read_mart(
             con, tables.ACKNOWLEDGEMENT_LAG, required=("provider", "ack_lag_graded_mean_minutes")
         )
@@ -133,7 +130,6 @@ def vendor_review(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
         failover,
         correlation,
         display_names(workspace),
-        reconciliation,
         scope,
         ack_lag,
         daily_uptime,
