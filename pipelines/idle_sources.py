@@ -9,17 +9,15 @@ files - and the warehouse holds none of its rows for the range (so there is noth
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import dagster as dg
 
 from assets.ingest.day_sources import DayIndex
 from pipelines.core import tables
-from pipelines.core.lake import DayLake
+from pipelines.core.preflight import Evidence, find_evidence
 from pipelines.core.settings import Settings
 from pipelines.core.warehouse import connect, table_exists
 
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # source -> (the per-day assets built from it, the staged table and its day column)
 PER_DAY = {
     "crowd_reports": ((tables.CROWD_REPORTS,), tables.CROWD_REPORTS, "partition_day"),
@@ -28,16 +26,13 @@ PER_DAY = {
 }
 
 
-def _raw_days(settings: Settings, source: str) -> set[str]:
-    """Days a source's raw files hold rows of: non-empty day folders, and every day the indexes know."""
-    folder = settings.raw_dir / source
-    days = {p.name for p in folder.iterdir() if p.is_dir() and _DAY.match(p.name) and any(p.iterdir())} \
-        if folder.is_dir() else set()
-    if source == "request_logs":
-        entries = DayLake(source).read_index(settings)
-    else:
-        entries = DayIndex(settings.data_dir, source).entries
-    return days | {day for entry in entries.values() for day in entry.get("days") or []}
+def _raw_days(settings: Settings, evidence: Evidence, source: str) -> set[str]:
+    """Days a source's raw files hold rows of: the pre-run check's evidence (non-empty day folders, the
+    request-log index) plus the days the crowd and app-rank indexes know for multi-day files."""
+    days = {day.isoformat() for day in evidence.days[source]}
+    if source != "request_logs":
+        days |= {day for entry in DayIndex(settings.data_dir, source).entries.values() for day in entry.get("days") or []}
+    return days
 
 
 def _staged_in(settings: Settings, table: dg.AssetKey, column: str, start: dt.date, end: dt.date) -> bool:
@@ -55,8 +50,9 @@ def _staged_in(settings: Settings, table: dg.AssetKey, column: str, start: dt.da
 def idle_assets(settings: Settings, start: dt.date, end: dt.date) -> set[dg.AssetKey]:
     """The per-day assets a run over [start, end] can leave out (see the module docstring)."""
     idle: set[dg.AssetKey] = set()
+    evidence = find_evidence(settings)
     for source, (assets, staged, column) in PER_DAY.items():
-        days = {d for d in _raw_days(settings, source) if start.isoformat() <= d <= end.isoformat()}
+        days = {d for d in _raw_days(settings, evidence, source) if start.isoformat() <= d <= end.isoformat()}
         if not days and not _staged_in(settings, staged, column, start, end):
             idle.update(assets)
     return idle
