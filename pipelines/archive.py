@@ -14,12 +14,14 @@ what it archived.
 
 import dagster as dg
 
-from assets.ingest.fetch import fetch_all
 from pipelines.core.resources import Workspace
 
 
 @dg.op(description="Fetch every configured status page into raw/status_pages/, skipping unchanged bodies.")
 def archive_status_pages(context: dg.OpExecutionContext, workspace: Workspace) -> None:
+    # the fetcher and its HTTP client load when the archive runs, not with every `incidents run`
+    from assets.ingest.fetch import fetch_all
+
     report = fetch_all(workspace.settings, workspace.providers(), dedup=True, app_store=False)
     for line in report.lines():
         (context.log.error if line.startswith("error:") else context.log.info)(line)

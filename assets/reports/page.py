@@ -2,7 +2,8 @@
 
 One page = one HTML file rendered from a template in templates/ that opens from disk with the network off:
 - the Vega/Vega-Lite/Vega-Embed libraries are inlined ONCE per page as a single ES-module bundle built by
-  `vl_convert.javascript_bundle` (cached per process: building it takes seconds, every page reuses it);
+  `vl_convert.javascript_bundle` (building it takes over a second, so it is cached per process and in the
+  user's cache dir, keyed by the vl-convert version, the Vega-Lite version and the snippet);
 - every chart spec of the page sits in ONE `<script type="application/json">` block that the bundle's
   snippet reads and embeds into the chart containers (`<div class="chart" id="chart-N">`);
 - a Content-Security-Policy forbids every network fetch at view time (templates/base.html.j2).
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ from markupsafe import Markup
 from assets.reports.charts.palette import ProviderColors, with_provider_scale
 from assets.reports.scope import Scope, publish
 from assets.reports.templating import ENV, GLOSSARY, json_clean
+from pipelines.core.files import write_atomic
 from pipelines.core.settings import safe_path
 
 VL_VERSION = "6.4"  # Vega-Lite of Altair 6.3 (schema v6.4.1), shipped by vl-convert 1.9
@@ -67,13 +71,28 @@ class PageError(RuntimeError):
     """A page could not be built (bad chart spec, unsafe file name, ...)."""
 
 
+def bundle_cache_path() -> Path:
+    """Where the built bundle is kept between runs: $XDG_CACHE_HOME (default ~/.cache)/incidents/."""
+    key = hashlib.sha256(f"{vlc.__version__}|{VL_VERSION}|{BUNDLE_SNIPPET}".encode()).hexdigest()[:16]
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "incidents" / f"vega-bundle-{key}.js"
+
+
 @functools.cache
 def vega_bundle() -> str:
     """The page script: Vega, Vega-Lite, Vega-Embed and the render snippet as one ES module (cached)."""
+    cached = bundle_cache_path()
+    if cached.is_file():
+        return cached.read_text(encoding="utf-8")
     bundle = vlc.javascript_bundle(BUNDLE_SNIPPET, vl_version=VL_VERSION)
     # The minified libraries contain no "</script" or "<!--"; if a future version did, it could only be
     # inside a string or regex literal, where "<\/" means the same thing.
-    return re.sub(r"<(/script|!--)", r"<\\\1", bundle, flags=re.IGNORECASE)
+    bundle = re.sub(r"<(/script|!--)", r"<\\\1", bundle, flags=re.IGNORECASE)
+    try:
+        write_atomic(cached, bundle.encode("utf-8"))
+    except OSError:  # a read-only home costs the rebuild next time, nothing else
+        pass
+    return bundle
 
 
 def slugify(text: object, max_length: int = 80) -> str:

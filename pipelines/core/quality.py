@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import dagster as dg
 import polars as pl
@@ -47,17 +47,31 @@ def has_columns(*columns: str) -> Expect:
     return Expect("ExpectTableColumnsToMatchSet", {"column_set": list(columns), "exact_match": False})
 
 
-@lru_cache(maxsize=1)
-def _batch_definition():
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx  # imported lazily: it costs seconds and only checks need it
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+_context_lock = threading.Lock()
+_context: list = []  # [(gx module, batch definition)] once built
 
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    asset = context.data_sources.add_pandas("incidents").add_dataframe_asset("frame")
-    return gx, asset.add_batch_definition_whole_dataframe("whole")
+
+def _batch_definition():
+    """GX and its ephemeral pandas batch definition, built once per process (thread-safe)."""
+    with _context_lock:
+        if not _context:
+            os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+            import great_expectations as gx  # imported lazily: it costs seconds and only checks need it
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            logging.getLogger("great_expectations").setLevel(logging.ERROR)
+            context = gx.get_context(mode="ephemeral")
+            context.variables.progress_bars = ProgressBarsConfig(globally=False)
+            asset = context.data_sources.add_pandas("incidents").add_dataframe_asset("frame")
+            _context.append((gx, asset.add_batch_definition_whole_dataframe("whole")))
+        return _context[0]
+
+
+def warm_up() -> None:
+    """Import GX and build its context on a background thread, so the seconds it takes overlap the run's
+    first steps (the ingest steps spend them in DuckDB, outside the GIL) instead of delaying the first check."""
+    if not _context:
+        threading.Thread(target=_batch_definition, name="gx-warm-up", daemon=True).start()
 
 
 def validate(frame: pl.DataFrame, expectations: list[Expect]) -> list[dict]:

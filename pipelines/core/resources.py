@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipelines.core import quality
 from pipelines.core.config import ProvidersConfig, load_providers
 from pipelines.core.settings import Settings, get_settings
 from pipelines.core.warehouse import connect
@@ -20,6 +21,10 @@ class Workspace(dg.ConfigurableResource):
     data_dir: str | None = None
     reports_dir: str | None = None
     config_path: str | None = None
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """At run start: Great Expectations loads in the background while the first steps work."""
+        quality.warm_up()
 
     @property
     def settings(self) -> Settings:

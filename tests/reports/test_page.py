@@ -100,6 +100,18 @@ def test_page_is_self_contained_with_one_bundle_and_no_network():
     assert page_module.vega_bundle() is page_module.vega_bundle()  # built once per process
 
 
+def test_bundle_is_kept_in_the_user_cache_and_reused(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    page_module.vega_bundle.cache_clear()
+    built = page_module.vega_bundle()
+    cached = page_module.bundle_cache_path()
+    assert cached.parent == tmp_path / "incidents" and cached.read_text("utf-8") == built
+    cached.write_text("/* the cached copy */", "utf-8")  # a second process reads the file, not vl-convert
+    page_module.vega_bundle.cache_clear()
+    assert page_module.vega_bundle() == "/* the cached copy */"
+    page_module.vega_bundle.cache_clear()
+
+
 def test_page_without_charts_has_no_script():
     page = Page(NO_CHART, "plain", content={"text": "nothing to draw"})
     assert "<script" not in page.render()
