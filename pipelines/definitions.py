@@ -15,10 +15,12 @@ import assets
 from assets.staging.raw import RAW_SOURCES
 from pipelines.archive import archive_status_pages_job, archive_status_pages_schedule
 from pipelines.core.resources import Workspace
+from pipelines.instance_storage import relax_instance_sync
 from pipelines.jobs import jobs_for
 from pipelines.schedules import daily_schedule
 from pipelines.sensors import raw_files_sensor
 
+relax_instance_sync()  # every process that loads the code location writes run history without fsync
 all_assets = dg.load_assets_from_package_module(assets)
 
 

@@ -20,6 +20,7 @@ from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, executor_run_conf
 from pipelines.core.settings import get_settings
 from pipelines.core.window import Window
 from pipelines.idle_sources import idle_assets
+from pipelines.instance_storage import relax_instance_sync
 
 INVOCATION_TAG = "incidents/invocation"
 # The multiprocess executor (forkserver preloading the code location and Great Expectations, two steps at a
@@ -44,6 +45,7 @@ def instance() -> dg.DagsterInstance:
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists() and Path("dagster.yaml").exists():
         shutil.copy("dagster.yaml", home / "dagster.yaml")
+    relax_instance_sync()
     return dg.DagsterInstance.get()
 
 
