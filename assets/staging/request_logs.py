@@ -48,7 +48,13 @@ def create_view(con: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
 
 
 def check_frame(settings: Settings, days: list[str], max_rows: int = MAX_VALIDATED_ROWS) -> pl.DataFrame:
-    """The days' accepted rows for the quality check (a repeatable random sample of max_rows if more)."""
+    """The days' accepted rows for the quality check: all of them, or every k-th row of each day's file.
+
+    Every k-th row (by position in the file, k the smallest step that keeps at most max_rows) is a sample
+    spread evenly over every day, every raw file and the whole of each day, the same on every rerun. It
+    replaces a repeatable reservoir sample, which DuckDB draws on one thread: 0.9 s of 1 s at 2 M rows,
+    against 0.1 s for this one parallel pass (the row counts come from the Parquet footers).
+    """
     files = LAKE.part_files(settings, days)
     columns = {
         "day": pl.Date,
@@ -62,15 +68,18 @@ def check_frame(settings: Settings, days: list[str], max_rows: int = MAX_VALIDAT
         return pl.DataFrame(schema=columns)
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
-        query = (
+        footers = con.execute("SELECT num_rows FROM parquet_file_metadata($files)", {"files": files}).fetchall()
+        sizes = [n for (n,) in footers]
+        step = max(-(-sum(sizes) // max_rows), 1)
+        while step < max(sizes) and sum(-(-n // step) for n in sizes) > max_rows:  # n rows give ceil(n / step)
+            step += 1
+        frame = con.sql(
             "SELECT day, ts, provider, status, latency_ms, "
             "ts >= day::TIMESTAMPTZ AND ts < (day + 1)::TIMESTAMPTZ AS ts_on_partition_day "
-            "FROM read_parquet($files, hive_partitioning = true, hive_types = {'day': DATE})"
-        )
-        total = con.execute(f"SELECT count(*) FROM ({query})", {"files": files}).fetchall()[0][0]
-        if total > max_rows:
-            query += f" USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE (42)"
-        frame = con.sql(query, params={"files": files}).pl()
+            "FROM read_parquet($files, hive_partitioning = true, hive_types = {'day': DATE}, file_row_number = true) "
+            "WHERE file_row_number % $step = 0",
+            params={"files": files, "step": step},
+        ).pl()
     return frame.cast(columns)
 
 

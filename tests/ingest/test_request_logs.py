@@ -474,3 +474,27 @@ def test_gateway_exports_load_beside_our_own_logs(tmp_path, mapping, fast_path):
     assert reasons[("envoy_bad.log", 4)] == "RESPONSE_CODE: 'abc' is not an integer HTTP code in 100-599"
     assert not [r for r in reasons.values() if "missing required field" in r]
     assert set(rows["provider"]) <= mapping.providers
+
+
+def test_line_counts_of_plain_and_gzipped_files_match_what_the_exact_path_reads(tmp_path):
+    """The fast path's line count: every gzip member, a last line without newline; a truncated .gz raises."""
+    from assets.ingest.request_logs.lines import UNREADABLE, count_lines, open_raw
+
+    body = b"".join(b'{"n": %d}\n' % i for i in range(300_000)) + b"\n  \nlast"  # > one read step; no final LF
+    cases = {
+        "plain.jsonl": body,
+        "one.jsonl.gz": gzip.compress(body),
+        "members.jsonl.gz": gzip.compress(body[:1_000]) + gzip.compress(b"") + gzip.compress(body[1_000:]),
+        "empty.jsonl.gz": b"",
+        "empty-member.jsonl.gz": gzip.compress(b""),
+    }
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+    expected = {name: (300_003 if "empty" not in name else 0) for name in cases}
+    assert {name: count_lines(tmp_path / name) for name in cases} == expected
+    for name in cases:
+        with open_raw(tmp_path / name) as stream:
+            assert sum(len(batch) for batch in iter_line_batches(stream)) == expected[name]
+    (tmp_path / "cut.jsonl.gz").write_bytes(gzip.compress(body)[:-100])
+    with pytest.raises(UNREADABLE):
+        count_lines(tmp_path / "cut.jsonl.gz")

@@ -377,3 +377,30 @@ def test_a_generated_world_merged_into_one_multi_day_log_loads_the_same_rows(tmp
     assert _lake_rows(joined, with_file=False) == expected
     assert (joined_run.rows_accepted, joined_run.rows_quarantined) == (
         split_run.rows_accepted, split_run.rows_quarantined)
+
+
+def test_the_check_sample_is_every_kth_row_of_every_day_and_a_planted_bad_row_fails_the_check(tmp_path, mapping):
+    """At most max_rows rows, spread evenly over each day's file (every k-th row), the same on every call."""
+    from assets.staging.request_logs import _rows_check, check_frame
+
+    settings = _settings(tmp_path / "data")
+    sizes = {"2026-03-01": 1_000, DAY: 37}  # a large day and a small one: both must be sampled
+    for day, rows in sizes.items():
+        part = LAKE.partition_dir(settings, day) / PART_FILE
+        part.parent.mkdir(parents=True)
+        status = "CASE WHEN i = 500 THEN 999 ELSE 200 END" if day == "2026-03-01" else "200"
+        duckdb.execute(
+            f"COPY (SELECT $day::DATE::TIMESTAMPTZ + to_seconds(i) AS ts, 'anthropic' AS provider, {status} AS status, "
+            f"1.0::DOUBLE AS latency_ms FROM range({rows}) r(i) ORDER BY i) TO '{part}' (FORMAT parquet)",
+            {"day": day},
+        )
+    frame = check_frame(settings, list(sizes), max_rows=100)
+    assert frame.height <= 100 and frame.equals(check_frame(settings, list(sizes), max_rows=100))
+    # 1,037 rows in two files, at most 100: the smallest k with ceil(1000 / k) + ceil(37 / k) <= 100 is 11
+    seconds = {day: sorted(int(t.timestamp()) % 86_400 for t in frame.filter(day=dt.date.fromisoformat(day))["ts"])
+               for day in sizes}
+    assert seconds == {day: list(range(0, rows, 11)) for day, rows in sizes.items()}
+    assert _rows_check(frame, mapping).passed  # row 500 (status 999) falls between the sampled rows
+    assert check_frame(settings, list(sizes), max_rows=519).height == 519  # k = 2: 500 + 19, the limit exactly
+    everything = check_frame(settings, list(sizes), max_rows=2_000)
+    assert everything.height == 1_037 and not _rows_check(everything, mapping).passed

@@ -28,6 +28,8 @@ LINE_SCHEMA = pa.schema(
 )
 UNREADABLE = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
 _UTF8_BOM = b"\xef\xbb\xbf"
+_COUNT_CHUNK_BYTES = 1 << 20  # plain bytes per step of the line count (cache-sized)
+_GZ_READ_BYTES = 256 << 10  # compressed bytes per step (a few MB once inflated)
 
 
 def open_raw(path: Path):
@@ -156,11 +158,47 @@ def _overlong_batch(prefix: bytes, length: int, line_no: int) -> pa.RecordBatch:
 
 def count_lines(path: Path, stop: threading.Event | None = None) -> int:
     """Physical lines in a file (a last line without newline counts), decompressing .gz on the fly."""
-    buffer = bytearray(CHUNK_BYTES)
-    view = np.frombuffer(buffer, dtype=np.uint8)
+    return _count(_inflated_chunks(path) if path.name.endswith(".gz") else _plain_chunks(path), stop)
+
+
+def _count(chunks: Iterator, stop: threading.Event | None = None) -> int:
     lines, last = 0, 10
-    with open_raw(path) as stream:
-        while (size := stream.readinto(buffer)) and not (stop and stop.is_set()):
-            lines += int(np.count_nonzero(view[:size] == 10))
-            last = buffer[size - 1]
+    for chunk in chunks:
+        if stop and stop.is_set():
+            break
+        if len(chunk):
+            lines += int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 10))
+            last = chunk[-1]
     return lines + (last != 10)
+
+
+def _plain_chunks(path: Path) -> Iterator[memoryview]:
+    buffer = bytearray(_COUNT_CHUNK_BYTES)
+    with open(path, "rb", buffering=0) as stream:
+        while size := stream.readinto(buffer):
+            yield memoryview(buffer)[:size]
+
+
+def _inflated_chunks(path: Path) -> Iterator[bytes]:
+    """A gzip file's content in pieces of a few megabytes, every member of a concatenated file included.
+
+    zlib directly, fed small compressed blocks so each piece stays in the CPU cache: about half the cost
+    of reading through gzip.open. A truncated or corrupt file raises (EOFError, zlib.error) as there.
+    """
+    inflater, started = _gunzip(), False
+    with open(path, "rb", buffering=0) as stream:
+        while block := stream.read(_GZ_READ_BYTES):
+            while block:
+                started = True
+                yield inflater.decompress(block)
+                block = b""
+                if inflater.eof:  # the rest belongs to the next member, if any
+                    block, inflater, started = inflater.unused_data, _gunzip(), False
+    if started:
+        yield inflater.flush()
+        if not inflater.eof:
+            raise EOFError(f"{path.name}: compressed file ended before the end-of-stream marker was reached")
+
+
+def _gunzip():
+    return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
