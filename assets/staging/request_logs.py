@@ -27,6 +27,7 @@ from pipelines.core.partitions import daily_partitions, single_run
 from pipelines.core.quality import MAX_VALIDATED_ROWS, between, check_result, has_columns, in_set, not_null
 from pipelines.core.resources import Workspace
 from pipelines.core.settings import Settings
+from pipelines.core.step_order import INGEST_FIRST
 from pipelines.core.warehouse import write_rejects
 
 REQUEST_LOGS_CHECK = "request_logs_rows_valid"
@@ -99,6 +100,7 @@ def _stale_reject_files(con: duckdb.DuckDBPyConnection, days: list[str]) -> list
     partitions_def=daily_partitions,
     backfill_policy=single_run,
     group_name="staging",
+    op_tags=INGEST_FIRST,
     kinds={"duckdb", "parquet"},
     check_specs=[
         dg.AssetCheckSpec(
