@@ -13,6 +13,7 @@ from pipelines.core import tables
 from pipelines.core.partitions import FIRST_DAY, daily_partitions, single_run
 from pipelines.core.quality import between, has_columns, in_set, not_null, unique_together
 from pipelines.core.resources import Workspace
+from pipelines.core.step_order import INGEST_FIRST
 
 APP_RANKS_CHECK = "app_ranks_valid"
 
@@ -23,6 +24,7 @@ APP_RANKS_CHECK = "app_ranks_valid"
     partitions_def=daily_partitions,
     backfill_policy=single_run,
     group_name="staging",
+    op_tags=INGEST_FIRST,
     kinds={"duckdb", "polars"},
     check_specs=[dg.AssetCheckSpec(
         APP_RANKS_CHECK, asset=tables.APP_RANKS, blocking=True,

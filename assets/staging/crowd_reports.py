@@ -16,6 +16,7 @@ from pipelines.core.partitions import FIRST_DAY, daily_partitions, single_run
 from pipelines.core.quality import between, check_result, has_columns, in_set, not_null
 from pipelines.core.quarantine import REJECTED_SCHEMA
 from pipelines.core.resources import Workspace
+from pipelines.core.step_order import INGEST_FIRST
 from pipelines.core.warehouse import replace_where
 
 CROWD_REPORTS_CHECK = "crowd_reports_valid"
@@ -27,6 +28,7 @@ CROWD_REPORTS_CHECK = "crowd_reports_valid"
     partitions_def=daily_partitions,
     backfill_policy=single_run,
     group_name="staging",
+    op_tags=INGEST_FIRST,
     kinds={"duckdb", "polars"},
     check_specs=[dg.AssetCheckSpec(
         CROWD_REPORTS_CHECK, asset=tables.CROWD_REPORTS, blocking=True,

@@ -39,6 +39,7 @@ from pipelines.core.quality import (
     unique_together,
 )
 from pipelines.core.resources import Workspace
+from pipelines.core.step_order import INGEST_FIRST
 from pipelines.core.warehouse import replace_table, table_exists, write_rejects
 
 STATUS_INCIDENTS_CHECK = "status_incidents_valid"
@@ -142,6 +143,7 @@ _DESCRIPTIONS = {
 
 @dg.multi_asset(
     name="status_pages",
+    op_tags=INGEST_FIRST,
     specs=[
         dg.AssetSpec(KEYS[table], deps=[raw.status_pages], group_name="staging", kinds={"duckdb", "polars"},
                      description=_DESCRIPTIONS[table])
@@ -178,7 +180,8 @@ def status_pages(context: dg.AssetExecutionContext, workspace: Workspace):
         write_rejects(con, SOURCE, sorted(set(archive.files) | previous), archive.rejects.frame())
     context.log.info(
         f"status pages: {archive.snapshots} snapshots of {len(archive.providers)} providers, "
-        f"{len(archive.rejects)} rows quarantined"
+        f"{len(archive.rejects)} rows quarantined; {archive.files_parsed} files parsed, "
+        f"{archive.files_from_cache} unchanged ones from the parse cache"
     )
     for line in platform_changes:
         context.log.warning(f"status page moved: {line}")

@@ -86,3 +86,17 @@ def test_sensor_dedups_through_dagster(tmp_path, monkeypatch):
         context = dg.build_sensor_context(instance=instance, resources={"workspace": workspace}, definitions=defs)
         result = sensor.evaluate_tick(context)
         assert [r.partition_key for r in result.run_requests] == ["2026-03-02"]
+
+
+def test_ingest_steps_outrank_every_other_step():
+    """The executor breaks ties between ready steps by `dagster/priority`: every ingest step (staging) has it,
+    no other step has, so ingest goes first whenever a mart could start as early (quality.warm_up)."""
+    graph = defs.resolve_asset_graph()
+    priority = {
+        key.to_user_string(): int(graph.get(key).assets_def.op.tags.get("dagster/priority", 0))
+        for key in graph.materializable_asset_keys
+    }
+    staging = {key for key in priority if key.startswith("staging/")}
+    assert {"staging/request_logs", "staging/crowd_reports", "staging/app_ranks", "staging/status_incidents"} <= staging
+    assert {priority[key] for key in staging} == {10}
+    assert all(priority[key] == 0 for key in priority if key not in staging)

@@ -31,6 +31,8 @@ class StatusArchive:
     snapshots: int = 0
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     snapshot_reads: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SNAPSHOT_SCHEMA))
+    files_parsed: int = 0  # files parsed in this run; the others came from the parse cache (parse_cache.py)
+    files_from_cache: int = 0
 
     def platform_changes(self) -> list[str]:
         """One line per provider whose newest readable snapshot is of another platform than its config says."""
@@ -53,7 +55,8 @@ def load_status_archive(data_dir: Path, config: ProvidersConfig) -> StatusArchiv
         counts[table]["rows_written"] = tables[table].height
         counts[table]["rows_superseded"] = counts[table]["rows_accepted"] - tables[table].height
     reads = pl.DataFrame(found.reads, schema=SNAPSHOT_SCHEMA).sort("provider", "snapshot_at", "file")
-    return StatusArchive(tables, rejects, found.files, found.providers, found.snapshots, counts, reads)
+    return StatusArchive(tables, rejects, found.files, found.providers, found.snapshots, counts, reads,
+                         found.cache_misses, found.cache_hits)
 
 
 def _counts_in(parsed: list[ParsedSnapshot]) -> dict[str, dict[str, int]]:

@@ -6,12 +6,14 @@ import polars as pl
 from assets.marts.correlation.mart import CORRELATION_SCHEMA, build_migration_correlation
 from assets.marts.correlation.saturation import LOAD_CURVE_SCHEMA, N_DECILES, build_load_error_curve
 from assets.marts.correlation.significance import CorrelationParams
+from assets.marts.correlation.span import lagged_span, read_between
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.quality import between, check_result, check_spec, has_columns, not_null, unique_together
 from pipelines.core.resources import Workspace
 from pipelines.core.tables import sql_name
 from pipelines.core.warehouse import read_table_if_exists, replace_table
+from pipelines.core.window import analysis_window
 
 CORRELATION_CHECK = "migration_correlation_is_well_formed"
 LOAD_CURVE_CHECK = "load_error_curve_is_well_formed"
@@ -94,12 +96,14 @@ def migration_correlation(context: dg.AssetExecutionContext, workspace: Workspac
     """Do error rates follow user migration? One row per provider x migration signal x error series:
     the hourly correlation profile over lags of -72..+72 h, the best lag, its bootstrap interval and a
     surrogate significance test, so thin hours at low traffic do not drown or fake the signal.
-    Column meanings: see the column schema (CORRELATION_COLUMN_DOCS).
+    Over the analysed window widened by the largest lag (72 h) on both sides (`lagged_span`), so a daily run
+    reads a week, not the whole history. Column meanings: see the column schema (CORRELATION_COLUMN_DOCS).
     """
     params = CorrelationParams()
+    span = lagged_span(analysis_window(workspace.providers(), context.run.tags), params.max_lag_hours)
     with workspace.warehouse() as con:
-        signals = read_table_if_exists(con, tables.MIGRATION_SIGNALS)
-        sli = read_table_if_exists(con, tables.MINUTE_SLI, SLI_COLUMNS)
+        signals = read_between(con, tables.MIGRATION_SIGNALS, "*", "period_start", span)
+        sli = read_between(con, tables.MINUTE_SLI, SLI_COLUMNS, "minute", span)
     for table, frame in ((tables.MIGRATION_SIGNALS, signals), (tables.MINUTE_SLI, sli)):
         if frame is None:
             context.log.warning(f"{sql_name(table)} does not exist yet: migration_correlation will be empty")

@@ -4,13 +4,14 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from assets.marts.episodes.crowd import crowd_baseline_table, crowd_episodes
+from assets.marts.episodes.crowd import crowd_baseline_table, crowd_episodes, crowd_look_back_start
 from assets.marts.episodes.crowd_params import CROWD_BASELINE_SCHEMA, LEVELS, SERIES, CrowdDetectionParams
 from assets.marts.episodes.outage import OUTAGE_EPISODE_SCHEMA, SOURCES, build_outage_episodes
 from assets.marts.episodes.telemetry import DEFAULT_RULE, TELEMETRY_EPISODES_SCHEMA, telemetry_episodes
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import table_metadata
-from pipelines.core.minute_sli import providers_without, read_minute_sli, slo_settings
+from pipelines.core.frames import to_utc
+from pipelines.core.minute_sli import MINUTE_SLI_SCHEMA, providers_without, slo_settings
 from pipelines.core.quality import (
     Expect,
     between,
@@ -22,6 +23,7 @@ from pipelines.core.quality import (
     unique_together,
 )
 from pipelines.core.resources import Workspace
+from pipelines.core.since import read_since, recompute_start, replace_since
 from pipelines.core.warehouse import read_table_if_exists, replace_table
 
 CROWD_BASELINE_CHECK = "crowd_baseline_is_well_formed"
@@ -114,11 +116,16 @@ def crowd_baseline(context: dg.AssetExecutionContext, workspace: Workspace) -> d
     """How unusual each 5-minute bin of crowd reports is, per service and country (Downdetector-style):
     a bin is flagged when its reports are improbable against the same hour of the previous 4 weeks and
     its neighbours agree. Column meanings: see the column schema (CROWD_BASELINE_COLUMN_DOCS).
+
+    A run naming its window recomputes the bins from the window's start on, from the reports since its
+    look-back (`crowd_look_back_start`: the 4 weeks before); earlier bins stay as written (see `since`).
     """
     params = CrowdDetectionParams()
+    window_start = recompute_start(workspace.providers(), context.run.tags)
+    read_from = crowd_look_back_start(window_start, params) if window_start is not None else None
     with workspace.warehouse() as con:
-        reports = read_table_if_exists(
-            con, tables.CROWD_REPORTS, "ts, service, provider, country, reports, baseline"
+        reports = read_since(
+            con, tables.CROWD_REPORTS, "ts, service, provider, country, reports, baseline", "ts", read_from
         )
     if reports is None:
         context.log.warning(
@@ -127,7 +134,7 @@ def crowd_baseline(context: dg.AssetExecutionContext, workspace: Workspace) -> d
         reports = pl.DataFrame()
     table = crowd_baseline_table(reports, params, workspace.providers().provider_for_crowd_service())
     with workspace.warehouse() as con:
-        replace_table(con, tables.CROWD_BASELINE, table)
+        table = replace_since(con, tables.CROWD_BASELINE, table, "bin_start", window_start)
     levels = table.group_by("level").len()
     return dg.MaterializeResult(
         metadata={
@@ -165,7 +172,7 @@ def telemetry_expectations() -> list:
     kinds={"duckdb", "polars"},
     check_specs=[check_spec(TELEMETRY_EPISODES_CHECK, tables.TELEMETRY_EPISODES, telemetry_expectations())],
 )
-def telemetry_episodes_asset(workspace: Workspace) -> dg.MaterializeResult:
+def telemetry_episodes_asset(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """Outages seen in our own API telemetry, in the columns of marts.outage_episodes (source='telemetry').
 
     Decided on evidence, at any volume: each minute's evidence window pools the minutes before it until
@@ -175,13 +182,19 @@ def telemetry_episodes_asset(workspace: Workspace) -> dg.MaterializeResult:
     requests to show recovery) form a span, trimmed to its likeliest segment (CUSUM); the episode is kept
     when that segment passes the same two tests. Column meanings: see the column schema
     (TELEMETRY_COLUMN_DOCS).
+
+    A run naming its window recomputes the episodes that end in or after it, from the minute SLI since its
+    start minus the evidence's look-back (`EvidenceRule.look_back`: 8 days); earlier episodes stay as written.
     """
+    window_start = recompute_start(workspace.providers(), context.run.tags)
+    read_from = window_start - DEFAULT_RULE.look_back if window_start is not None else None
     with workspace.warehouse() as con:
-        minute_sli = read_minute_sli(con)
+        minute_sli = read_since(con, tables.MINUTE_SLI, "*", "minute", read_from)
+    minute_sli = to_utc(minute_sli) if minute_sli is not None else pl.DataFrame(schema=MINUTE_SLI_SCHEMA)
     thresholds = slo_settings(workspace, "error_ratio_threshold")
     episodes = telemetry_episodes(minute_sli, thresholds)
     with workspace.warehouse() as con:
-        replace_table(con, tables.TELEMETRY_EPISODES, episodes)
+        episodes = replace_since(con, tables.TELEMETRY_EPISODES, episodes, "ended_at", window_start)
     return dg.MaterializeResult(
         metadata={
             **table_metadata(episodes, TELEMETRY_COLUMN_DOCS),

@@ -35,9 +35,16 @@ Method (every step is a vectorised Polars expression; 105 days x 15 series x 288
    and the next one's start) form one episode: start = first flagged bin's start, end = last flagged
    bin's end, peak = bin with most reports.
 
+*Look-back:* a run recomputes the bins from its analysed window's start on, from the reports since the
+Monday of that week minus `trailing_weeks` weeks (`crowd_look_back_start`): everything steps 1-2 look at. The
+dispersion (step 3) is then estimated over those weeks and the window, so a daily run costs the same after
+a month or a year of history; a run over the whole history estimates it over all of it, as before.
+
 Modules: `crowd_params` (thresholds, levels, columns), `crowd_bins` (steps 1-2), `crowd_scoring`
 (steps 3-6), this module (the whole table and step 7).
 """
+
+import datetime as dt
 
 import polars as pl
 
@@ -52,6 +59,13 @@ from assets.marts.episodes.crowd_params import (
 )
 from assets.marts.episodes.crowd_scoring import score_bins
 from pipelines.core.frames import to_utc
+
+
+def crowd_look_back_start(window_start: dt.datetime, params: CrowdDetectionParams = DEFAULT_PARAMS) -> dt.datetime:
+    """The earliest report a window's bins need: the Monday (00:00 UTC) of its first week, minus the trailing weeks."""
+    monday = (window_start - dt.timedelta(days=window_start.weekday())).replace(hour=0, minute=0, second=0,
+                                                                                   microsecond=0)
+    return monday - dt.timedelta(weeks=params.trailing_weeks)
 
 
 def crowd_baseline_table(

@@ -14,6 +14,7 @@ ratio rather than the baseline, a CUSUM), which trims the healthy minutes a pool
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,12 @@ class EvidenceRule:
     min_baseline_days: int = 3  # fewer trailing days: the first week's median is used instead
     min_baseline_ratio: float = 0.001  # floor: a provider that never failed is not held to 0 errors
     recent_hours: int = 24  # hourly ratios behind the recent level (surges raise errors for hours)
+
+    @property
+    def look_back(self) -> dt.timedelta:
+        """How far before a minute its evidence reaches: the baseline days, the recent level's hours and the
+        longest window (a daily run reads this much before its window)."""
+        return dt.timedelta(days=self.baseline_days, hours=self.recent_hours, minutes=self.max_window_minutes)
 
 
 def add_baseline(dense: pl.DataFrame, rule: EvidenceRule) -> pl.DataFrame:

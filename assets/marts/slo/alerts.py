@@ -56,6 +56,7 @@ def compute_slo_alerts(
     slo_burn: pl.DataFrame,
     rules: tuple[BurnRule, ...] = ALERT_RULES,
     false_alarm_level: float = SLO_FALSE_ALARM_LEVEL,
+    last_minutes: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Alert episodes: runs of consecutive minutes in which a rule fires, one row per run.
 
@@ -65,8 +66,12 @@ def compute_slo_alerts(
     ended_at - started_at = minutes), peak_burn_rate = highest long-window burn rate in the run,
     ongoing = the run reaches the provider's last minute of data, p_value = the strongest evidence
     (smallest long-window p-value) in the run, confidence = 1 - p_value.
+
+    `last_minutes` (provider, _last) gives each provider's last minute of data when `slo_burn` holds only
+    some of its minutes (`candidate_filter`); by default it is read off `slo_burn`.
     """
-    last_minute = slo_burn.group_by("provider").agg(_last=pl.col("minute").max())
+    last_minute = (slo_burn.group_by("provider").agg(_last=pl.col("minute").max())
+                   if last_minutes is None else last_minutes)
     episodes = []
     for rule in rules:
         long_col, short_col = f"burn_rate_{rule.long_window}", f"burn_rate_{rule.short_window}"
@@ -112,3 +117,18 @@ def compute_slo_alerts(
         )
     alerts = pl.concat(episodes) if episodes else pl.DataFrame(schema=SLO_ALERTS_SCHEMA)
     return alerts.sort("provider", "started_at", "rule")
+
+
+def candidate_filter(rules: tuple[BurnRule, ...] = ALERT_RULES) -> tuple[str, list[float]]:
+    """SQL condition (and its parameters) keeping the minutes where some rule's two windows both burn too fast:
+    the only minutes `compute_slo_alerts` can fire on, so the alerts read those instead of every minute."""
+    terms = [f"(burn_rate_{rule.long_window} > ? AND burn_rate_{rule.short_window} > ?)" for rule in rules]
+    return " OR ".join(terms), [float(rule.burn_rate) for rule in rules for _ in range(2)]
+
+
+def alert_input_columns(rules: tuple[BurnRule, ...] = ALERT_RULES) -> list[str]:
+    """The slo_burn columns the rules read."""
+    windows = [column for rule in rules for column in (
+        f"burn_rate_{rule.long_window}", f"burn_rate_{rule.short_window}",
+        f"requests_{rule.long_window}", f"bad_requests_{rule.long_window}")]
+    return ["provider", "minute", "error_budget", *dict.fromkeys(windows)]

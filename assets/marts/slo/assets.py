@@ -1,14 +1,28 @@
 """The SLO marts: thin assets that read the minute SLI, call the pure functions and write the result."""
 
 import dagster as dg
+import polars as pl
 
-from assets.marts.slo.alerts import ALERT_RULES, SLO_ALERTS_SCHEMA, SLO_FALSE_ALARM_LEVEL, compute_slo_alerts
+from assets.marts.slo.alerts import (
+    ALERT_RULES,
+    SLO_ALERTS_SCHEMA,
+    SLO_FALSE_ALARM_LEVEL,
+    alert_input_columns,
+    candidate_filter,
+    compute_slo_alerts,
+)
 from assets.marts.slo.budget import compute_slo_budget
-from assets.marts.slo.burn import BURN_RATE_COLUMNS, BURN_WINDOWS, EVIDENCE_WINDOWS, compute_slo_burn
+from assets.marts.slo.burn import (
+    BURN_RATE_COLUMNS,
+    BURN_WINDOWS,
+    EVIDENCE_WINDOWS,
+    LOOK_BACK,
+    compute_slo_burn,
+)
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.frames import to_utc
-from pipelines.core.minute_sli import providers_without, read_minute_sli, slo_settings
+from pipelines.core.minute_sli import MINUTE_SLI_SCHEMA, providers_without, read_minute_sli, slo_settings
 from pipelines.core.quality import (
     between,
     check_result,
@@ -19,7 +33,9 @@ from pipelines.core.quality import (
     unique_together,
 )
 from pipelines.core.resources import Workspace
-from pipelines.core.warehouse import read_table, replace_table
+from pipelines.core.since import read_since, recompute_start, replace_since
+from pipelines.core.tables import sql_name
+from pipelines.core.warehouse import replace_table, table_exists
 
 SLO_BURN_CHECK = "slo_burn_rates_valid"
 SLO_ALERTS_CHECK = "slo_alerts_valid"
@@ -127,19 +143,24 @@ def budget_expectations() -> list:
     kinds={"duckdb", "polars"},
     check_specs=[check_spec(SLO_BURN_CHECK, tables.SLO_BURN, burn_expectations())],
 )
-def slo_burn(workspace: Workspace) -> dg.MaterializeResult:
+def slo_burn(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """Each provider's availability SLO, minute by minute: how fast it burns its error budget.
 
     One row per provider and UTC minute (dense: minutes without traffic have requests = 0). A burn rate
     of 1 spends exactly the error budget over 30 days; bad requests are the provider's failures (5xx,
     529, timeouts), never our own 429/4xx. Column meanings: see the column schema (BURN_COLUMN_DOCS).
+    A run naming its window recomputes the minutes from the window's start on, from the minute SLI since 30
+    days before it (the longest rolling window: the same figures as a rebuild); earlier minutes stay as written.
     """
+    window_start = recompute_start(workspace.providers(), context.run.tags)
+    read_from = window_start - LOOK_BACK if window_start is not None else None
     with workspace.warehouse() as con:
-        minute_sli = read_minute_sli(con)
+        minute_sli = read_since(con, tables.MINUTE_SLI, "*", "minute", read_from)
+    minute_sli = to_utc(minute_sli) if minute_sli is not None else pl.DataFrame(schema=MINUTE_SLI_SCHEMA)
     targets = slo_settings(workspace, "availability_target")
     burn = compute_slo_burn(minute_sli, targets)
     with workspace.warehouse() as con:
-        replace_table(con, tables.SLO_BURN, burn)
+        burn = replace_since(con, tables.SLO_BURN, burn, "minute", window_start)
     checked = burn.select(
         "provider", "minute", "requests", "bad_requests", "good_requests", *BURN_RATE_COLUMNS
     )
@@ -168,9 +189,18 @@ def slo_alerts(workspace: Workspace) -> dg.MaterializeResult:
     exactly its budget (binomial p <= 1e-4: a handful of requests never pages). One row per episode of
     consecutive firing minutes. Column meanings: see the column schema (ALERT_COLUMN_DOCS).
     """
+    condition, rates = candidate_filter()
     with workspace.warehouse() as con:
-        burn = to_utc(read_table(con, tables.SLO_BURN))
-    alerts = compute_slo_alerts(burn)
+        if table_exists(con, tables.SLO_BURN):
+            burn_table = sql_name(tables.SLO_BURN)
+            candidates = con.sql(f"SELECT {', '.join(alert_input_columns())} FROM {burn_table} WHERE {condition} "
+                                 "ORDER BY ALL", params=rates).pl()
+            last_minutes = con.sql(f"SELECT provider, max(minute) AS _last FROM {burn_table} GROUP BY provider "
+                                   "ORDER BY provider").pl()
+        else:
+            candidates = last_minutes = None
+    alerts = (compute_slo_alerts(to_utc(candidates), last_minutes=to_utc(last_minutes)) if candidates is not None
+              else pl.DataFrame(schema=SLO_ALERTS_SCHEMA))
     with workspace.warehouse() as con:
         replace_table(con, tables.SLO_ALERTS, alerts)
     return dg.MaterializeResult(

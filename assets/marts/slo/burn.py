@@ -1,5 +1,6 @@
 """Rolling 30-day error budget and multi-window burn rates, per provider and minute (`marts.slo_burn`)."""
 
+import datetime as dt
 from collections.abc import Mapping
 
 import polars as pl
@@ -9,6 +10,9 @@ from pipelines.core.minute_sli import dense_minutes, ratio
 
 BURN_WINDOWS = {"5m": 5, "30m": 30, "1h": 60, "2h": 120, "6h": 360, "1d": 1440, "3d": 4320}
 BUDGET_WINDOW_MINUTES = 30 * 1440  # the rolling 30-day error budget
+# Every rolling figure of a minute looks at most this far back: a run recomputes the minutes of its window
+# from the minute SLI since its start minus this, and gets what a rebuild from all history would.
+LOOK_BACK = dt.timedelta(minutes=max(BUDGET_WINDOW_MINUTES, *BURN_WINDOWS.values()))
 BURN_RATE_COLUMNS = [f"burn_rate_{label}" for label in BURN_WINDOWS]
 # The alerts' long windows also keep their counts: an alert needs evidence, not only a ratio.
 EVIDENCE_WINDOWS = ("1h", "6h", "1d", "3d")

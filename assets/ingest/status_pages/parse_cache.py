@@ -1,0 +1,148 @@
+"""Each archived status-page snapshot parsed once, not on every run.
+
+The staging tables are rebuilt from every snapshot on each run (`incidents.json` lists only the 50 newest
+incidents), so a year of fetches meant parsing every file of the year again for one new day. A file's rows
+are kept under `<data dir>/cache/status_pages/` and reused while its path (relative to the data dir), size
+and modification time are unchanged, the parser is the same (a digest of this package's sources and the
+status contract) and so is its provider's configured kind and component mapping. Refused records are kept
+with the rows, except a time "in the future": that refusal depends on the clock, so such a file is parsed
+again on every run.
+
+Layout: `manifest.json` (parser digest, generation, one entry per kept file with its row counts) and one
+Parquet file per table of that generation, the files' rows one after another in manifest order; the
+manifest is replaced last, so a reader sees one whole generation or, after any error, no cache at all
+(every file is then parsed, as without a cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from assets.ingest.status_pages.incident import IN_THE_FUTURE
+from assets.ingest.status_pages.rows import ParsedSnapshot
+from assets.ingest.status_pages.schema import SCHEMAS, SNAPSHOT_SCHEMA, SOURCE, TABLES
+from pipelines.core import status_contract
+from pipelines.core.config import ProvidersConfig
+from pipelines.core.files import write_atomic
+from pipelines.core.quarantine import REJECTED_SCHEMA, Rejects
+from pipelines.core.settings import safe_path
+
+MANIFEST = "manifest.json"
+GENERATION = re.compile(r"[0-9a-f]{32}")  # uuid4().hex: the manifest names its Parquet files by it
+READS = "reads"  # the file's staging.status_snapshots row
+REJECTS = "rejects"  # the file's refused records
+KEPT_SCHEMAS = {**SCHEMAS, READS: SNAPSHOT_SCHEMA, REJECTS: REJECTED_SCHEMA}
+
+Parsed = tuple[ParsedSnapshot, dict | None]
+
+
+def parser_digest() -> str:
+    """Digest of the code that turns a file into rows: a changed parser invalidates every kept file."""
+    digest = hashlib.sha256()
+    for source in [*sorted(Path(__file__).parent.glob("*.py")), Path(status_contract.__file__)]:
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+def provider_digest(config: ProvidersConfig, provider: str) -> str:
+    """What a provider's config contributes to its files' rows: the configured kind and component mapping."""
+    page = config.providers[provider]
+    text = json.dumps([page.status_page.kind, sorted(dict(page.components).items())])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class ParseCache:
+    """Kept rows of unchanged files; `parsed` reuses them or parses, `save` keeps this run's files."""
+
+    directory: Path
+    version: str
+    entries: dict[str, dict] = field(default_factory=dict)  # file -> its key and row counts, in stored order
+    frames: dict[str, pl.DataFrame] = field(default_factory=dict)  # table -> every kept file's rows
+    offsets: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> table -> first row
+    kept: dict[str, tuple[dict, Parsed]] = field(default_factory=dict)  # this run's cacheable files
+    hits: int = 0
+    misses: int = 0
+
+    @classmethod
+    def open(cls, data_dir: Path) -> ParseCache:
+        cache = cls(safe_path(data_dir, "cache", "status_pages"), parser_digest())
+        try:
+            manifest = json.loads((cache.directory / MANIFEST).read_text())
+            if manifest["version"] != cache.version or not GENERATION.fullmatch(manifest["generation"]):
+                return cache  # another parser's rows, or a generation that is no file name of ours
+            frames = {table: pl.read_parquet(cache.directory / f"{table}-{manifest['generation']}.parquet")
+                      for table in KEPT_SCHEMAS}
+            offsets, first = {}, dict.fromkeys(KEPT_SCHEMAS, 0)
+            for rel, entry in manifest["files"].items():
+                offsets[rel] = dict(first)
+                for table in KEPT_SCHEMAS:
+                    first[table] += int(entry["rows"][table])
+            if any(frames[table].height != rows for table, rows in first.items()):
+                return cache  # the manifest does not describe these files
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, pl.exceptions.PolarsError):
+            return cache  # no cache, or an unreadable one: every file is parsed
+        cache.entries, cache.frames, cache.offsets = manifest["files"], frames, offsets
+        return cache
+
+    def parsed(self, path: Path, rel: str, provider_key: str, parse: Callable[[], Parsed]) -> Parsed:
+        """The file's rows: kept ones when the file, parser and provider config are unchanged, else `parse()`."""
+        stat = path.stat()
+        key = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "provider": provider_key}
+        stored = self.entries.get(rel)
+        if stored is not None and stored["key"] == key:
+            self.hits += 1
+            result = self._kept_rows(rel, stored)
+        else:
+            self.misses += 1
+            result = parse()
+        snapshot, read = result
+        if read is not None and not any(IN_THE_FUTURE in row["reason"] for row in snapshot.rejects.rows):
+            self.kept[rel] = (key, result)
+        return result
+
+    def _kept_rows(self, rel: str, stored: dict) -> Parsed:
+        first, rows = self.offsets[rel], stored["rows"]
+        part = {table: self.frames[table].slice(first[table], rows[table]) for table in KEPT_SCHEMAS}
+        rejects = Rejects(SOURCE, part[REJECTS].to_dicts())
+        snapshot = ParsedSnapshot(*(part[table] for table in TABLES), rejects=rejects,
+                                  quarantined=Counter(stored["quarantined"]))
+        return snapshot, part[READS].row(0, named=True)
+
+    def save(self) -> None:
+        """Keep this run's cacheable files (and only those: files gone from the archive drop out)."""
+        if self.misses == 0 and self.kept.keys() == self.entries.keys():
+            return
+        generation = uuid.uuid4().hex
+        for table, schema in KEPT_SCHEMAS.items():
+            frames = [_rows(parsed, table) for _, parsed in self.kept.values()]
+            buffer = io.BytesIO()
+            (pl.concat(frames) if frames else pl.DataFrame(schema=schema)).write_parquet(buffer)
+            write_atomic(self.directory / f"{table}-{generation}.parquet", buffer.getvalue())
+        files = {rel: {"key": key, "rows": {table: _rows(parsed, table).height for table in KEPT_SCHEMAS},
+                       "quarantined": dict(parsed[0].quarantined)}
+                 for rel, (key, parsed) in self.kept.items()}
+        write_atomic(self.directory / MANIFEST, json.dumps({"version": self.version, "generation": generation,
+                                                            "files": files}).encode())
+        for stale in self.directory.glob("*.parquet"):
+            if not stale.name.endswith(f"-{generation}.parquet"):
+                stale.unlink(missing_ok=True)
+
+
+def _rows(parsed: Parsed, table: str) -> pl.DataFrame:
+    snapshot, read = parsed
+    if table == READS:
+        return pl.DataFrame([read], schema=SNAPSHOT_SCHEMA)
+    if table == REJECTS:
+        return snapshot.rejects.frame()
+    return snapshot.frame(table)
