@@ -10,6 +10,7 @@ import pytest
 from assets.marts.migration.inputs import read_inputs
 from assets.marts.migration.schema import MIGRATION_SCHEMA
 from assets.marts.migration.signals import build_migration_signals, growth_48h_fit
+from assets.marts.sli import compute_minute_sli
 from pipelines.core.warehouse import replace_table
 
 UTC = pl.Datetime("us", "UTC")
@@ -138,11 +139,16 @@ def test_rank_changes_and_days_at_number_one():
     assert gb.height == 10 and gb["days_at_1"].max() == 0 and gb["first_day_at_1"].null_count() == 10
 
 
-def test_sql_aggregates_over_request_logs(tmp_path):
+def test_sql_aggregates_over_the_minute_sli_and_request_logs(tmp_path):
+    """Hourly traffic sums the minute SLI (built here by its own SQL from the same rows); new clients read
+    the lake: both bucket by UTC hour whatever the session's time zone."""
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("SET TimeZone = 'UTC'")
     con.execute("CREATE SCHEMA staging")
+    con.execute("CREATE SCHEMA marts")
     con.execute(
-        "CREATE TABLE staging.request_logs (day DATE, ts TIMESTAMPTZ, provider VARCHAR, client_id VARCHAR, status INT)"
+        "CREATE TABLE staging.request_logs (day DATE, ts TIMESTAMPTZ, provider VARCHAR, client_id VARCHAR, "
+        "status INT, latency_ms DOUBLE, error_type VARCHAR)"
     )
     rows = [
         ("2026-03-01", "2026-03-01 10:05:00+00", "anthropic", "c1", 200),
@@ -151,7 +157,8 @@ def test_sql_aggregates_over_request_logs(tmp_path):
         ("2026-03-01", "2026-03-01 12:30:00+05:30", "openai", "c9", 200),  # = 07:00 UTC
         ("2026-03-02", "2026-03-02 00:10:00+00", "anthropic", "c3", 200),
     ]
-    con.executemany("INSERT INTO staging.request_logs VALUES (?, ?, ?, ?, ?)", rows)
+    con.executemany("INSERT INTO staging.request_logs VALUES (?, ?, ?, ?, ?, NULL, NULL)", rows)
+    replace_table(con, "marts.provider_minute_sli", compute_minute_sli(con, ["2026-03-01", "2026-03-02"]))
     con.execute("SET TimeZone = 'America/Los_Angeles'")  # hour buckets must still be UTC
     inputs = read_inputs(con)
     con.close()

@@ -53,7 +53,7 @@ def _max_growth_by_provider(hourly: pl.DataFrame) -> dict[str, float | None]:
 
 @dg.asset(
     key=tables.MIGRATION_SIGNALS,
-    deps=[tables.REQUEST_LOGS, tables.CROWD_REPORTS, tables.APP_RANKS],
+    deps=[tables.MINUTE_SLI, tables.REQUEST_LOGS, tables.CROWD_REPORTS, tables.APP_RANKS],
     group_name="marts",
     kinds={"duckdb", "polars"},
     check_specs=[check_spec(MIGRATION_CHECK, tables.MIGRATION_SIGNALS, migration_expectations())],

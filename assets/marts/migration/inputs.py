@@ -1,7 +1,9 @@
 """The four small aggregates marts.migration_signals is built from, computed in DuckDB.
 
-Aggregation runs as SQL over the large `staging.request_logs` view (hourly counts and each client's
-first request); only the small hourly aggregates reach Polars.
+Aggregation runs as SQL: hourly traffic sums the per-minute request counts of marts.provider_minute_sli
+(the same rows the lake holds, already counted once per minute, so the lake is not scanned for it), and
+each client's first request is the one aggregate that reads the large `staging.request_logs` view; only the
+small hourly aggregates reach Polars.
 """
 
 import duckdb
@@ -12,10 +14,12 @@ from pipelines.core.frames import to_utc
 from pipelines.core.tables import sql_name
 from pipelines.core.warehouse import Table, table_exists
 
+# Every lake row has a provider and a ts (ingest refuses the others), and the minute SLI counts every lake
+# row once, in its UTC minute: summing its minutes per hour is count(*) per hour over the lake.
 HOURLY_TRAFFIC_SQL = f"""
-SELECT provider, date_trunc('hour', timezone('UTC', ts)) AS period_start, count(*) AS requests
-FROM {sql_name(tables.REQUEST_LOGS)}
-WHERE provider IS NOT NULL AND ts IS NOT NULL
+SELECT provider, date_trunc('hour', timezone('UTC', minute)) AS period_start, sum(requests)::BIGINT AS requests
+FROM {sql_name(tables.MINUTE_SLI)}
+WHERE provider IS NOT NULL AND minute IS NOT NULL
 GROUP BY ALL
 """
 
@@ -46,7 +50,7 @@ GROUP BY ALL
 """
 
 QUERIES = {
-    "traffic": (tables.REQUEST_LOGS, HOURLY_TRAFFIC_SQL),
+    "traffic": (tables.MINUTE_SLI, HOURLY_TRAFFIC_SQL),
     "first_seen": (tables.REQUEST_LOGS, FIRST_SEEN_SQL),
     "crowd": (tables.CROWD_REPORTS, HOURLY_CROWD_SQL),
     "ranks": (tables.APP_RANKS, BEST_RANK_SQL),
