@@ -69,18 +69,30 @@ def run_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
+# Linux carries a process's peak RSS across fork and exec, so a command started straight from this (large)
+# benchmark process would report at least this process's peak. A bare interpreter (-S, ~10 MB) starts the
+# command instead and reports the peak of the command's processes (wait4: it and every child it waited for).
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "child = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(child.pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
 def timed_command(command: list[str], env: dict[str, str], log_path: Path) -> dict:
     """Run `command`; wall seconds, the largest process's peak RSS (MB) and the 1-minute load at start."""
     load = os.getloadavg()[0]
+    peak_file = log_path.with_suffix(".peak_rss_kb")
     started = time.perf_counter()
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        returncode = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, str(peak_file), *command],
+                                    check=False, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env).returncode
     seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[-6:])} failed ({proc.returncode}):\n{log_path.read_text()[-3000:]}")
-    return {"seconds": round(seconds, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    if returncode != 0:
+        raise RuntimeError(f"{' '.join(command[-6:])} failed ({returncode}):\n{log_path.read_text()[-3000:]}")
+    return {"seconds": round(seconds, 3), "peak_rss_mb": round(int(peak_file.read_text()) / 1024, 1),
             "load_avg_1m": round(load, 2)}
 
 

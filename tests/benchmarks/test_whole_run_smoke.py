@@ -15,7 +15,7 @@ sys.path.insert(0, str(BENCH))
 
 import pipeline_runs
 import report
-from whole_run import copy_configs, incidents_run
+from whole_run import copy_configs, incidents_run, timed_command
 
 ROWS = 300
 
@@ -33,6 +33,19 @@ def test_one_day_through_incidents_run_reports_its_steps(tmp_path: Path) -> None
     lake = data_dir / "lake" / "request_logs" / f"day={pipeline_runs.RUN_DAY}" / "*.parquet"
     with duckdb.connect() as con:  # the run really ingested the day's file
         assert con.execute("SELECT count(*) FROM read_parquet(?)", [str(lake)]).fetchone()[0] == ROWS
+
+
+def test_peak_rss_is_the_commands_not_the_benchmarks(tmp_path: Path) -> None:
+    """Linux carries peak RSS across fork and exec: a benchmark process holding 400 MB must not make a small
+    command look 400 MB large, and a command's own 300 MB must show."""
+    ballast = bytearray(400 << 20)  # the benchmark after generating a large day in memory
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touch every page so it is resident
+    small = timed_command([sys.executable, "-c", "pass"], {}, tmp_path / "small.log")
+    large = timed_command([sys.executable, "-c", "b = bytearray(300 << 20); b[::4096] = b'x' * len(b[::4096])"],
+                          {}, tmp_path / "large.log")
+    del ballast
+    assert small["peak_rss_mb"] < 100
+    assert 300 <= large["peak_rss_mb"] < 400
 
 
 def test_thin_snapshots_keeps_the_newest_evenly_spaced(tmp_path: Path) -> None:

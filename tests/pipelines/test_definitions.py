@@ -20,12 +20,19 @@ def test_definitions_load_and_resolve_every_job_and_schedule():
     assert defs.resolve_sensor_def("raw_files_sensor")
 
 
-def test_schedule_requests_yesterdays_partition():
+def test_schedule_requests_yesterdays_partition_over_the_configs_window(tmp_path, monkeypatch):
+    config = tmp_path / "providers.yaml"
+    config.write_text("providers:\n  anthropic: {}\nanalysis:\n  last_days: 30\n")
+    monkeypatch.setenv("INCIDENTS_CONFIG", str(config))
     schedule = defs.resolve_schedule_def("daily_materialisation")
     tick = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)
-    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+    repository = defs.get_repository_def()
+    with dg.build_schedule_context(scheduled_execution_time=tick, repository_def=repository) as context:
         requests = list(schedule.evaluate_tick(context).run_requests)
     assert [r.partition_key for r in requests] == ["2026-03-02"]
+    # the 30 days ending yesterday, named in the tags: the marts recompute from 2026-02-01, not from 2010
+    assert requests[0].tags["incidents/window_start"] == "2026-02-01"
+    assert requests[0].tags["incidents/window_end"] == "2026-03-02"
 
 
 def _touch(path, text="x"):
