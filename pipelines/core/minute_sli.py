@@ -6,6 +6,7 @@ through the warehouse and work on `dense_minutes`, so the shape and the grid are
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 
 import duckdb
@@ -16,6 +17,7 @@ from scipy import stats
 from pipelines.core import tables
 from pipelines.core.frames import UTC_TS, to_utc
 from pipelines.core.resources import Workspace
+from pipelines.core.since import read_since
 from pipelines.core.warehouse import read_table, table_exists
 
 # Disjoint request classes, in order of precedence; they add up to `requests`.
@@ -63,11 +65,14 @@ def binomial_tail(errors, requests, error_rate) -> np.ndarray:
     return stats.binom.sf(errors - 1.0, requests, np.asarray(error_rate, dtype=np.float64))
 
 
-def read_minute_sli(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """All of `marts.provider_minute_sli` (minute in UTC); before its first run, no rows but its columns."""
+def read_minute_sli(con: duckdb.DuckDBPyConnection, since: dt.datetime | None = None) -> pl.DataFrame:
+    """`marts.provider_minute_sli` (minute in UTC), all of it or from minute `since` on; before its first run,
+    no rows but its columns."""
     if not table_exists(con, tables.MINUTE_SLI):
         return pl.DataFrame(schema=MINUTE_SLI_SCHEMA)
-    return to_utc(read_table(con, tables.MINUTE_SLI))
+    if since is None:
+        return to_utc(read_table(con, tables.MINUTE_SLI))
+    return to_utc(read_since(con, tables.MINUTE_SLI, "*", "minute", since))
 
 
 def dense_minutes(minute_sli: pl.DataFrame) -> pl.DataFrame:

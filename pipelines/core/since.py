@@ -26,15 +26,23 @@ def recompute_start(config: ProvidersConfig, run_tags: Mapping[str, str]) -> dt.
 
 
 def read_since(
-    con: duckdb.DuckDBPyConnection, table: dg.AssetKey, columns: str, column: str, start: dt.datetime | None
+    con: duckdb.DuckDBPyConnection,
+    table: dg.AssetKey,
+    columns: str,
+    column: str,
+    start: dt.datetime | None,
+    until: dt.datetime | None = None,
 ) -> pl.DataFrame | None:
-    """Rows of `table` whose `column` is at or after `start` (every row for None), in one fixed order;
-    None while the table does not exist. `columns` and `column` come from code; `start` is a parameter."""
+    """Rows of `table` whose `column` is at or after `start` (every row for None) and before `until` (when
+    given), in one fixed order; None while the table does not exist. `columns` and `column` come from code;
+    the bounds are parameters."""
     if not table_exists(con, table):
         return None
-    since = f"WHERE {column} >= ?" if start is not None else ""
-    query = f"SELECT {columns} FROM {sql_name(table)} {since} ORDER BY ALL"
-    return con.sql(query, params=[start] if start is not None else None).pl()
+    bounds = [(f"{column} >= ?", start), (f"{column} < ?", until)]
+    conditions, params = [c for c, v in bounds if v is not None], [v for _, v in bounds if v is not None]
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    query = f"SELECT {columns} FROM {sql_name(table)} {where} ORDER BY ALL"
+    return con.sql(query, params=params or None).pl()
 
 
 def replace_since(

@@ -14,13 +14,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.marts.correlation.span import lagged_span, read_between
+from assets.marts.correlation.span import lagged_span
 from assets.marts.episodes.assets import crowd_baseline, telemetry_episodes_asset
 from assets.marts.episodes.crowd import crowd_look_back_start
 from assets.marts.slo.alerts import alert_input_columns, candidate_filter, compute_slo_alerts
 from assets.marts.slo.assets import slo_alerts, slo_burn
 from pipelines.core import tables
 from pipelines.core.frames import to_utc
+from pipelines.core.since import read_since
 from pipelines.core.warehouse import read_table, replace_table, stable_floats
 from pipelines.core.window import Window
 
@@ -213,13 +214,13 @@ def test_correlation_reads_the_window_widened_by_the_largest_lag():
 
 
 @pytest.mark.parametrize("span_days", [None, (7, 14)])
-def test_read_between_keeps_the_span_only(workspace, span_days):
+def test_read_since_until_keeps_the_span_only(workspace, span_days):
     hours = pl.datetime_range(day(dt.date(2026, 3, 1)), day(dt.date(2026, 3, 20)), "1h", time_zone="UTC",
                               eager=True).dt.cast_time_unit("us")
     with workspace.warehouse() as con:
         replace_table(con, tables.MINUTE_SLI, pl.DataFrame({"provider": "anthropic", "minute": hours}))
         span = None if span_days is None else tuple(day(dt.date(2026, 3, d)) for d in span_days)
-        rows = to_utc(read_between(con, tables.MINUTE_SLI, "minute", "minute", span))["minute"]
+        rows = to_utc(read_since(con, tables.MINUTE_SLI, "minute", "minute", *(span or (None, None))))["minute"]
     if span is None:
         assert rows.len() == hours.len()
     else:

@@ -6,11 +6,12 @@ import polars as pl
 from assets.marts.correlation.mart import CORRELATION_SCHEMA, build_migration_correlation
 from assets.marts.correlation.saturation import LOAD_CURVE_SCHEMA, N_DECILES, build_load_error_curve
 from assets.marts.correlation.significance import CorrelationParams
-from assets.marts.correlation.span import lagged_span, read_between
+from assets.marts.correlation.span import lagged_span
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.quality import between, check_result, check_spec, has_columns, not_null, unique_together
 from pipelines.core.resources import Workspace
+from pipelines.core.since import read_since
 from pipelines.core.tables import sql_name
 from pipelines.core.warehouse import read_table_if_exists, replace_table
 from pipelines.core.window import analysis_window
@@ -102,8 +103,8 @@ def migration_correlation(context: dg.AssetExecutionContext, workspace: Workspac
     params = CorrelationParams()
     span = lagged_span(analysis_window(workspace.providers(), context.run.tags), params.max_lag_hours)
     with workspace.warehouse() as con:
-        signals = read_between(con, tables.MIGRATION_SIGNALS, "*", "period_start", span)
-        sli = read_between(con, tables.MINUTE_SLI, SLI_COLUMNS, "minute", span)
+        signals = read_since(con, tables.MIGRATION_SIGNALS, "*", "period_start", *(span or (None, None)))
+        sli = read_since(con, tables.MINUTE_SLI, SLI_COLUMNS, "minute", *(span or (None, None)))
     for table, frame in ((tables.MIGRATION_SIGNALS, signals), (tables.MINUTE_SLI, sli)):
         if frame is None:
             context.log.warning(f"{sql_name(table)} does not exist yet: migration_correlation will be empty")

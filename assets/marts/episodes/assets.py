@@ -10,8 +10,7 @@ from assets.marts.episodes.outage import OUTAGE_EPISODE_SCHEMA, SOURCES, build_o
 from assets.marts.episodes.telemetry import DEFAULT_RULE, TELEMETRY_EPISODES_SCHEMA, telemetry_episodes
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import table_metadata
-from pipelines.core.frames import to_utc
-from pipelines.core.minute_sli import MINUTE_SLI_SCHEMA, providers_without, slo_settings
+from pipelines.core.minute_sli import providers_without, read_minute_sli, slo_settings
 from pipelines.core.quality import (
     Expect,
     between,
@@ -189,8 +188,7 @@ def telemetry_episodes_asset(context: dg.AssetExecutionContext, workspace: Works
     window_start = recompute_start(workspace.providers(), context.run.tags)
     read_from = window_start - DEFAULT_RULE.look_back if window_start is not None else None
     with workspace.warehouse() as con:
-        minute_sli = read_since(con, tables.MINUTE_SLI, "*", "minute", read_from)
-    minute_sli = to_utc(minute_sli) if minute_sli is not None else pl.DataFrame(schema=MINUTE_SLI_SCHEMA)
+        minute_sli = read_minute_sli(con, read_from)
     thresholds = slo_settings(workspace, "error_ratio_threshold")
     episodes = telemetry_episodes(minute_sli, thresholds)
     with workspace.warehouse() as con:

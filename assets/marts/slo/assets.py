@@ -22,7 +22,7 @@ from assets.marts.slo.burn import (
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.frames import to_utc
-from pipelines.core.minute_sli import MINUTE_SLI_SCHEMA, providers_without, read_minute_sli, slo_settings
+from pipelines.core.minute_sli import providers_without, read_minute_sli, slo_settings
 from pipelines.core.quality import (
     between,
     check_result,
@@ -33,7 +33,7 @@ from pipelines.core.quality import (
     unique_together,
 )
 from pipelines.core.resources import Workspace
-from pipelines.core.since import read_since, recompute_start, replace_since
+from pipelines.core.since import recompute_start, replace_since
 from pipelines.core.tables import sql_name
 from pipelines.core.warehouse import replace_table, table_exists
 
@@ -155,8 +155,7 @@ def slo_burn(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mate
     window_start = recompute_start(workspace.providers(), context.run.tags)
     read_from = window_start - LOOK_BACK if window_start is not None else None
     with workspace.warehouse() as con:
-        minute_sli = read_since(con, tables.MINUTE_SLI, "*", "minute", read_from)
-    minute_sli = to_utc(minute_sli) if minute_sli is not None else pl.DataFrame(schema=MINUTE_SLI_SCHEMA)
+        minute_sli = read_minute_sli(con, read_from)
     targets = slo_settings(workspace, "availability_target")
     burn = compute_slo_burn(minute_sli, targets)
     with workspace.warehouse() as con:
