@@ -134,6 +134,41 @@ def test_rows_go_to_their_own_utc_day_whatever_the_folder(tmp_path, mapping, fas
     assert per_day == spans.rows_by_day
 
 
+def test_a_one_day_write_streams_under_its_own_memory_budget_and_a_split_keeps_the_connections(
+    tmp_path, mapping, monkeypatch
+):
+    """The one-day COPY runs under ONE_DAY_MEMORY_LIMIT; the split by day after a row of another day runs
+    under the connection's own limit, which is restored afterwards."""
+    from assets.ingest.request_logs import fast_path
+    from assets.ingest.request_logs.connection import connect
+    from assets.ingest.request_logs.raw_files import RawFile
+
+    line = ('{{"ts": "{ts}", "provider": "anthropic", "model": "m", "endpoint": "/v1/messages", "status": 200, '
+            '"latency_ms": 1, "tokens_in": 1, "tokens_out": 1, "client_id": "c", "region": "r"}}\n')
+    path = tmp_path / "data/raw/request_logs" / DAY / "a.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text(line.format(ts="2026-03-02T10:00:00Z") + line.format(ts="2026-03-03T01:00:00Z"))
+    limits = []
+    copy = fast_path.copy_to_parquet
+
+    def spy(con, *args):
+        limits.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        return copy(con, *args)
+
+    monkeypatch.setattr(fast_path, "copy_to_parquet", spy)
+    con = connect(tmp_path / "work", "2GB", None)  # the ingest's connection, macros included
+    own = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]  # as DuckDB reports 2GB
+    with duckdb.connect() as other:  # the budget as DuckDB reports it
+        other.execute("SET memory_limit = ?", [fast_path.ONE_DAY_MEMORY_LIMIT])
+        budget = other.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    rows = fast_path.try_fast(con, [RawFile(path, f"raw/request_logs/{DAY}/a.jsonl", "jsonl")], mapping,
+                              (dt.date(2010, 1, 1), LATE_NOW), tmp_path / "out", one_day=DAY,
+                              memory_limit="2GB")
+    assert rows == {f"raw/request_logs/{DAY}/a.jsonl": {DAY: 1, "2026-03-03": 1}}
+    assert limits == [budget, own]  # the one-day attempt met the other day's row; the split followed
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == own
+
+
 def test_gzip_files_read_like_plain_ones(tmp_path, mapping):
     plain_day = _day_dir(tmp_path / "plain", "good")
     gz_day = tmp_path / "gz/data/raw/request_logs" / DAY

@@ -73,7 +73,8 @@ def ingest_files(
     now: rows later than this are refused as "in the future" (default: the current time);
     earliest: rows before this UTC day are refused (default: the first partition day).
     work_dir: scratch space (stage files, DuckDB spill); default: a temp dir beside out_dir, removed after.
-    memory_limit, threads: for the in-memory DuckDB that does the work.
+    memory_limit, threads: for the in-memory DuckDB that does the work (a one-day native write streams
+    under fast_path.ONE_DAY_MEMORY_LIMIT instead).
     fast_path: False forces the exact line-by-line path for every file (tests compare the two).
     one_day: the UTC day the rows probably lie on (their folder's): a cheaper write is tried first.
     Returns per-file counts (accepted rows per day) and the refused rows; nothing touches the warehouse.
@@ -92,7 +93,8 @@ def ingest_files(
         try:
             suspects: set[str] = set()
             rows = (
-                try_fast(con, files, mapping, (earliest, now), out_dir, one_day=one_day, suspects=suspects)
+                try_fast(con, files, mapping, (earliest, now), out_dir, one_day=one_day, suspects=suspects,
+                         memory_limit=memory_limit)
                 if fast_path and files
                 else None
             )
