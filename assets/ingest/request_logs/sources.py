@@ -31,7 +31,9 @@ _NOT_BLANK = (
     r"line_bytes > 0 AND CASE WHEN left(line, 1) IN (' ', chr(9)) THEN regexp_matches(line, '[^ \t\r\n]') "
     "ELSE true END"
 )
-_CSV_QUOTED_FIELD_RX = '(?:^|,)("(?:[^"]|"")*"|[^,"]*)'
+# A quoted or plain field after a comma; the line gets one comma in front, so every match consumes at
+# least that comma (with `(?:^|,)` instead, an empty first field made the next field vanish).
+_CSV_QUOTED_FIELD_RX = ',("(?:[^"]|"")*"|[^,"]*)'
 
 
 def _ident(name: str) -> str:
@@ -187,7 +189,7 @@ def csv_exact_source(sql: SqlParams, file: str, header: list[str], column_map: C
         "             WHEN array_to_string(quoted, ',') = strip_eol(line)\n"
         "             THEN list_transform(quoted, lambda x: CASE WHEN starts_with(x, '\"')\n"
         "                  THEN replace(substr(x, 2, length(x) - 2), '\"\"', '\"') ELSE x END) END AS parts\n"
-        f"    FROM (SELECT *, CASE WHEN contains(line, '\"') THEN regexp_extract_all(strip_eol(line), {quoted}, 1) END"
+        f"    FROM (SELECT *, CASE WHEN contains(line, '\"') THEN regexp_extract_all(',' || strip_eol(line), {quoted}, 1) END"
         f"          AS quoted FROM lines WHERE line_no > 1 AND {_NOT_BLANK}))"
     )
 
