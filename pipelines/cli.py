@@ -6,9 +6,12 @@ INCIDENTS_CONFIG); the global flags --data-dir/--reports-dir/--config override t
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import json
+import logging
 import os
+import sys
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
@@ -209,5 +212,28 @@ def fetch() -> None:
     raise typer.Exit(0 if report.ok else 1)
 
 
+def entry() -> None:
+    """The `incidents` command (and `python -m pipelines.cli`): the command, then a quick exit.
+
+    Tearing down the interpreter frees the run's modules (Dagster, Great Expectations, pandas, Altair: some
+    600 MB) object by object, about 1.2 s after every run that the user would wait for. Once the command
+    has returned, everything it wrote is closed and committed (warehouse, lake, run storage), so this runs
+    the exit handlers, flushes the logs and the terminal, and leaves with the command's exit code.
+    """
+    code: int | str | None = 0
+    try:
+        app()
+    except SystemExit as stop:
+        code = stop.code
+    if isinstance(code, str):  # sys.exit("message"): printed, exit code 1
+        print(code, file=sys.stderr)
+        code = 1
+    atexit._run_exitfuncs()  # the handlers the interpreter would run (logging's, the libraries')
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
+
+
 if __name__ == "__main__":
-    app()
+    entry()

@@ -120,6 +120,26 @@ def test_version():
     assert result.exit_code == 0 and result.output.startswith("incidents ")
 
 
+@pytest.mark.parametrize(
+    ("args", "code", "stream", "text"),
+    [(["--version"], 0, "stdout", "incidents 0.1.0"),
+     (["run", "--start", "2026-03-05", "--end", "2026-03-02"], 2, "stdout", "is before --start")],
+)
+def test_the_command_exits_quickly_with_its_code_output_and_exit_handlers(data, args, code, stream, text):
+    """`entry` skips the interpreter's teardown but keeps what a normal exit gives: the code, every line
+    written, and the exit handlers (here one that a library would register)."""
+    import subprocess
+    import sys
+
+    program = ("import atexit, sys; from pipelines.cli import entry; "
+               "atexit.register(lambda: print('handler ran', file=sys.stderr)); sys.argv[0] = 'incidents'; entry()")
+    done = subprocess.run([sys.executable, "-c", program, *args], capture_output=True, text=True, cwd=REPO,
+                          timeout=120, check=False)
+    assert done.returncode == code, done.stderr
+    assert text in getattr(done, stream)
+    assert done.stderr.rstrip().endswith("handler ran")
+
+
 def test_providers_lists_the_catalogue():
     result = CliRunner().invoke(app, ["providers"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
