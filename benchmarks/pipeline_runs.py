@@ -3,7 +3,9 @@
 - day run: one UTC day of N gateway rows in one JSONL file through `incidents run --start D --end D`
   (every asset, reports included), against raw DuckDB doing the same ingest to Parquet plus the
   per-provider-minute aggregation on the same files in the same benchmark run; again at 2N rows (the
-  file twice) for linear growth.
+  file twice) for linear growth, and at FLOOR_ROWS rows: the run's fixed cost (interpreter, imports,
+  Dagster run, Great Expectations, marts and pages of one day), which N's run minus it leaves the rows'
+  own cost.
 - empty history: years of status-page snapshots and nothing else (no request logs, crowd reports or
   App Store charts) as one `incidents run` over the whole range: the cost of days without files.
 - incremental day: with 30 and with 365 days already materialised, `incidents run` of one new day.
@@ -25,6 +27,7 @@ RUN_DAY = dt.date(2026, 3, 2)  # the day of the planted outage in the generated 
 HISTORY_END = dt.date(2026, 2, 28)  # last day of the status-page-only history
 INCREMENTAL_DAY = dt.date(2026, 3, 10)  # the new day of the incremental runs
 INCREMENTAL_SCALE = 0.1  # request-log volume of the incremental worlds (a tenth of the demo's)
+FLOOR_ROWS = 10_000  # the fixed-cost day: about 7 requests per provider-minute, every mart and page has data
 
 
 def one_jsonl_day(data_dir: Path, rows: int, copies: int = 1) -> Path:
@@ -39,19 +42,21 @@ def one_jsonl_day(data_dir: Path, rows: int, copies: int = 1) -> Path:
 
 
 def day_runs(work: Path, rows: int, repeats: int, recorder) -> dict:
-    """`incidents run` of one day of N and 2N rows; raw DuckDB ingest + SLI on the N day, interleaved."""
+    """`incidents run` of one day of FLOOR_ROWS, N and 2N rows; raw DuckDB ingest + SLI on the N day,
+    interleaved."""
     worlds = {}
-    for label, copies in (("run_N", 1), ("run_2N", 2)):
-        worlds[label] = one_jsonl_day(work / label, rows, copies)
+    for label, day_rows, copies in (("run_floor", min(FLOOR_ROWS, rows), 1), ("run_N", rows, 1),
+                                    ("run_2N", rows, 2)):
+        worlds[label] = one_jsonl_day(work / label, day_rows, copies)
         copy_configs(worlds[label])
-        recorder.rows[label] = rows * copies
-    runs: dict[str, list[dict]] = {"run_N": [], "run_2N": []}
+        recorder.rows[label] = day_rows * copies
+    runs: dict[str, list[dict]] = {label: [] for label in worlds}
     for repeat in range(repeats):
         for label, world in worlds.items():
             data_dir = fresh_copy(world, work / f"{label}-{repeat}")
             result = incidents_run(data_dir, RUN_DAY, RUN_DAY, recorder.scratch / f"{label}-{repeat}.log")
             runs[label].append(result)
-            _print_run(f"whole run {label[4:]}", result)
+            _print_run(f"whole run {label[4:]} ({recorder.rows[label]:,} rows)", result)
             if label == "run_N":  # raw DuckDB on the same file, over the lake the run just wrote
                 recorder.measure("ingest_duckdb", "run_N", data_dir)
                 recorder.measure("sli_duckdb", "run_N", data_dir)

@@ -11,7 +11,8 @@ that process: VmHWM), engines interleaved within each repeat:
   one day        a clean day | the same day with 0.01 % of lines broken (the exact path)    x repeats
 
 and the whole pipeline as a user runs it (`incidents run`, pipeline_runs.py): one day of --run-rows rows
-in one JSONL file against raw DuckDB ingest + SLI on it, the same at twice the rows; --empty-days of
+in one JSONL file against raw DuckDB ingest + SLI on it, the same at twice the rows and at 10,000 rows
+(the fixed cost of a run: the N run minus it is the rows' own cost); --empty-days of
 status-page history and nothing else; one new day after each of --history-days days of history. Each
 whole run prints the five slowest steps of its Dagster run.
 

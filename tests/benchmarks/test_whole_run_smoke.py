@@ -82,19 +82,24 @@ def _summary(ingest_raw: float, sli_raw: float) -> list[dict]:
     (10.1, 22.1, 60.0, False),  # just over each limit
 ])
 def test_whole_run_targets_on_both_sides(run_seconds, long_seconds, empty_seconds, passes) -> None:
-    whole = {"day_runs": {"run_N": _run(run_seconds), "run_2N": _run(2 * run_seconds, 600.0)},
+    whole = {"day_runs": {"run_floor": _run(4.0), "run_N": _run(run_seconds),
+                          "run_2N": _run(2 * run_seconds, 600.0)},
              "empty_history": _run(empty_seconds), "history_days": [30, 365],
              "incremental": {"30": _run(20.0), "365": _run(long_seconds)}}
     ratios, targets = report.build_report(_summary(3.0, 2.0), whole, {"N": 10, "run_N": 10, "pandas": 10})
 
     assert ratios["day_run_vs_duckdb"] == round(run_seconds / 5.0, 3)
+    assert ratios["day_run_fixed_seconds"] == 4.0
+    assert ratios["day_run_rows_vs_duckdb"] == round((run_seconds - 4.0) / 5.0, 3)  # 10 s: (10 - 4) / 5 = 1.2x
     assert ratios["day_run_time_2n_vs_n"] == 2.0 and ratios["day_run_rss_2n_vs_n"] == 1.2
     verdicts = {t["target"].split(":")[0].split(" (")[0]: t["pass"] for t in targets}
     assert verdicts["whole day run within 2x of raw DuckDB ingest + SLI"] is passes
     assert verdicts["one new day after 365 vs 30 days of history"] is passes
     assert verdicts["empty history"] is passes
-    text = report.format_whole({"whole_runs": whole, "ratios": ratios, "rows": {"run_N": 10, "run_2N": 20}})
+    text = report.format_whole({"whole_runs": whole, "ratios": ratios,
+                                "rows": {"run_floor": 2, "run_N": 10, "run_2N": 20}})
     assert any("slowest of 23 steps: a 1.0" in line for line in text)
+    assert any(line.startswith("whole day run, 2 rows") and "fixed cost" in line for line in text)
 
 
 def test_executor_choice_by_range_length_and_cores() -> None:
