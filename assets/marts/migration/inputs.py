@@ -27,7 +27,7 @@ GROUP BY ALL
 FIRST_SEEN_SQL = f"""
 SELECT provider, date_trunc('hour', first_ts) AS period_start, count(*) AS new_clients
 FROM (
-    SELECT provider, client_id, min(timezone('UTC', ts)) AS first_ts
+    SELECT provider, client_id, timezone('UTC', min(ts)) AS first_ts  -- converted once per client, not per row
     FROM {sql_name(tables.REQUEST_LOGS)}
     WHERE provider IS NOT NULL AND client_id IS NOT NULL AND ts IS NOT NULL
     GROUP BY provider, client_id
