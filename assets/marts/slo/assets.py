@@ -192,8 +192,9 @@ def slo_alerts(workspace: Workspace) -> dg.MaterializeResult:
     with workspace.warehouse() as con:
         if table_exists(con, tables.SLO_BURN):
             burn_table = sql_name(tables.SLO_BURN)
+            # (provider, minute) is the table's key: a total order, at a third of the cost of sorting every column
             candidates = con.sql(f"SELECT {', '.join(alert_input_columns())} FROM {burn_table} WHERE {condition} "
-                                 "ORDER BY ALL", params=rates).pl()
+                                 "ORDER BY provider, minute", params=rates).pl()
             last_minutes = con.sql(f"SELECT provider, max(minute) AS _last FROM {burn_table} GROUP BY provider "
                                    "ORDER BY provider").pl()
         else:
