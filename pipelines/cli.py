@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
@@ -217,8 +218,9 @@ def entry() -> None:
 
     Tearing down the interpreter frees the run's modules (Dagster, Great Expectations, pandas, Altair: some
     600 MB) object by object, about 1.2 s after every run that the user would wait for. Once the command
-    has returned, everything it wrote is closed and committed (warehouse, lake, run storage), so this runs
-    the exit handlers, flushes the logs and the terminal, and leaves with the command's exit code.
+    has returned, everything it wrote is closed and committed (warehouse, lake, run storage), so this does
+    what a normal exit does first (waits for non-daemon threads, runs the exit handlers, flushes the logs
+    and the terminal) and leaves with the command's exit code.
     """
     code: int | str | None = 0
     try:
@@ -228,7 +230,10 @@ def entry() -> None:
     if isinstance(code, str):  # sys.exit("message"): printed, exit code 1
         print(code, file=sys.stderr)
         code = 1
-    atexit._run_exitfuncs()  # the handlers the interpreter would run (logging's, the libraries')
+    for thread in threading.enumerate():  # what the interpreter waits for first: threads not marked daemon
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()  # then the handlers it would run (logging's, the libraries')
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

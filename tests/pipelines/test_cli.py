@@ -127,17 +127,19 @@ def test_version():
 )
 def test_the_command_exits_quickly_with_its_code_output_and_exit_handlers(data, args, code, stream, text):
     """`entry` skips the interpreter's teardown but keeps what a normal exit gives: the code, every line
-    written, and the exit handlers (here one that a library would register)."""
+    written, a running non-daemon thread's end, and the exit handlers (here one a library would register)."""
     import subprocess
     import sys
 
-    program = ("import atexit, sys; from pipelines.cli import entry; "
-               "atexit.register(lambda: print('handler ran', file=sys.stderr)); sys.argv[0] = 'incidents'; entry()")
+    program = ("import atexit, sys, threading, time; from pipelines.cli import entry; "
+               "atexit.register(lambda: print('handler ran', file=sys.stderr)); "
+               "threading.Thread(target=lambda: (time.sleep(1), print('thread done', file=sys.stderr))).start(); "
+               "sys.argv[0] = 'incidents'; entry()")
     done = subprocess.run([sys.executable, "-c", program, *args], capture_output=True, text=True, cwd=REPO,
                           timeout=120, check=False)
     assert done.returncode == code, done.stderr
     assert text in getattr(done, stream)
-    assert done.stderr.rstrip().endswith("handler ran")
+    assert done.stderr.rstrip().endswith("thread done\nhandler ran")  # the thread first, as at a normal exit
 
 
 def test_providers_lists_the_catalogue():
