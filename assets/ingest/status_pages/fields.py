@@ -12,6 +12,7 @@ errors would have to be translated back into exactly these texts, in this order,
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 
 from assets.ingest.status_pages.schema import COMPONENT_STATUSES, Invalid
@@ -32,6 +33,20 @@ def decode_text(data: bytes) -> str:
         raise Invalid(
             f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} cannot be decoded"
         ) from exc
+
+
+MAX_JSON_DEPTH_ERRORS = (RecursionError, MemoryError)
+
+
+def load_json(data: bytes) -> object:
+    """The decoded JSON document, or Invalid naming why the whole file is unusable."""
+    text = decode_text(data)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Invalid(f"not valid JSON (truncated or corrupt?): {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except MAX_JSON_DEPTH_ERRORS as exc:
+        raise Invalid("not usable JSON: nested too deeply") from exc
 
 
 def parse_timestamp(value: object, name: str) -> dt.datetime | None:

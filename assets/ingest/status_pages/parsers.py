@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 
 from assets.ingest.status_pages import aws_health, azure_rss, betterstack, google_cloud, instatus, rootly
 from assets.ingest.status_pages.feeds import parse_status_feed
+from assets.ingest.status_pages.fields import load_json
 from assets.ingest.status_pages.rows import ParsedSnapshot, SnapshotRows
 from assets.ingest.status_pages.schema import INCIDENTS, Invalid
-from assets.ingest.status_pages.statuspage_json import add_translated, load_json, parse_statuspage_json
+from assets.ingest.status_pages.statuspage_json import add_translated, parse_statuspage_json
 from assets.ingest.status_pages.translated import Translated
 
 JSON_TRANSLATORS: dict[str, Callable[[object], Translated]] = {

@@ -13,7 +13,6 @@ incident id is required there. In both dialects a value that is present but unkn
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Callable, Mapping
 
@@ -32,7 +31,6 @@ from assets.ingest.status_pages.schema import (
 )
 from assets.ingest.status_pages.translated import Source, Translated
 
-MAX_JSON_DEPTH_ERRORS = (RecursionError, MemoryError)
 ARRAYS = ("incidents", "scheduled_maintenances", "components")
 
 
@@ -90,20 +88,9 @@ def add_translated(out: SnapshotRows, document: Translated, page_kind: str) -> N
             out.reject(COMPONENTS, source.record_no, str(exc), source.raw if source.raw is not None else source.record)
 
 
-def load_json(data: bytes) -> object:
-    """The decoded JSON document, or Invalid naming why the whole file is unusable."""
-    text = fields.decode_text(data)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise Invalid(f"not valid JSON (truncated or corrupt?): {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
-    except MAX_JSON_DEPTH_ERRORS as exc:
-        raise Invalid("not usable JSON: nested too deeply") from exc
-
-
 def _arrays(data: bytes) -> dict[str, list]:
     """The document's incident, maintenance and component arrays, or Invalid for the whole file."""
-    document = load_json(data)
+    document = fields.load_json(data)
     if not isinstance(document, dict):
         raise Invalid(f"expected a JSON object with 'incidents' or 'components', got a {type(document).__name__}")
     if not any(key in document for key in ARRAYS):
