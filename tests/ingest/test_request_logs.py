@@ -31,6 +31,9 @@ FIXTURES = REPO / "tests/fixtures/request_logs"
 DAY = "2026-03-02"
 LATE_NOW = dt.datetime(2026, 3, 10, tzinfo=dt.UTC)
 NOON_NOW = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)
+# One valid JSONL request at the time `ts` (fill with _LINE.format(ts=...)).
+_LINE = ('{{"ts": "{ts}", "provider": "anthropic", "model": "m", "endpoint": "/v1/messages", "status": 200, '
+         '"latency_ms": 1, "tokens_in": 1, "tokens_out": 1, "client_id": "c", "region": "r"}}\n')
 
 
 @pytest.fixture(scope="module")
@@ -114,12 +117,10 @@ def test_every_format_parses_to_utc_rows(tmp_path, mapping, fast_path):
 @pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "exact"])
 def test_rows_go_to_their_own_utc_day_whatever_the_folder(tmp_path, mapping, fast_path):
     day = _day_dir(tmp_path)
-    line = ('{{"ts": "{ts}", "provider": "anthropic", "model": "m", "endpoint": "/v1/messages", "status": 200, '
-            '"latency_ms": 1, "tokens_in": 1, "tokens_out": 1, "client_id": "c", "region": "r"}}\n')
     stamps = ["2026-03-01T23:59:59.999Z", "2026-03-02T00:30:00+01:00", "2026-03-02T00:00:00Z",
               "2026-03-02T23:59:59Z", "2026-03-02T19:00:00-05:00", "2026-03-03T00:00:00Z"]
-    (day / "spans.jsonl").write_text("".join(line.format(ts=ts) for ts in stamps))
-    (day / "zz-old.jsonl").write_text(line.format(ts="2009-12-31T23:59:59Z"))  # before any partition
+    (day / "spans.jsonl").write_text("".join(_LINE.format(ts=ts) for ts in stamps))
+    (day / "zz-old.jsonl").write_text(_LINE.format(ts="2009-12-31T23:59:59Z"))  # before any partition
     out = tmp_path / "out"
     result = ingest_files(list_folder(day, day.parents[2])[0], out, mapping, now=LATE_NOW, fast_path=fast_path,
                           one_day=DAY)
@@ -158,11 +159,9 @@ def test_a_one_day_write_streams_under_its_own_memory_budget_and_a_split_keeps_t
     from assets.ingest.request_logs.connection import connect
     from assets.ingest.request_logs.raw_files import RawFile
 
-    line = ('{{"ts": "{ts}", "provider": "anthropic", "model": "m", "endpoint": "/v1/messages", "status": 200, '
-            '"latency_ms": 1, "tokens_in": 1, "tokens_out": 1, "client_id": "c", "region": "r"}}\n')
     path = tmp_path / "data/raw/request_logs" / DAY / "a.jsonl"
     path.parent.mkdir(parents=True)
-    path.write_text(line.format(ts="2026-03-02T10:00:00Z") + line.format(ts="2026-03-03T01:00:00Z"))
+    path.write_text(_LINE.format(ts="2026-03-02T10:00:00Z") + _LINE.format(ts="2026-03-03T01:00:00Z"))
     limits = []
     copy = fast_path.copy_to_parquet
 
