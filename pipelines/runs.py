@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, executor_run_config, reconstructable_job
+from pipelines.core import quality
 from pipelines.core.settings import get_settings
 from pipelines.core.window import Window
 from pipelines.idle_sources import idle_assets
@@ -95,6 +96,8 @@ def selected_keys(select: str) -> list[dg.AssetKey]:
 def execute_range(start: dt.date, end: dt.date, executor: str, window: Window | None = None,
                   select: str | None = None) -> bool:
     """One run of `main_job` (or its `select`ed assets) for [start, end] on `executor`."""
+    if executor == "in_process":
+        quality.warm_up()  # Great Expectations loads on the other core while the code location loads
     from pipelines.definitions import job_named
 
     persistent = instance()

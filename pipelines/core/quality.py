@@ -2,19 +2,27 @@
 
 There is no maintained dagster-ge for GX 1.x, so this is the small bridge: a suite is a list of
 `Expect` values (`check_spec` turns the list into the check's description, so what the catalog says
-is what runs), validated with an ephemeral GX context on a pandas copy of the frame, and turned into
-a `dg.AssetCheckResult` whose metadata lists each failed expectation with a sample of bad values.
+is what runs), validated with an ephemeral GX context on a pandas copy of the frame (in a worker process that
+loads GX on another core: `gx_runner`), and turned into a `dg.AssetCheckResult` whose metadata lists each
+failed expectation with a sample of bad values.
 """
 
 from __future__ import annotations
 
-import logging
+import atexit
+import io
 import os
+import pickle
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
+
+from pipelines.core import gx_runner
 
 MAX_VALIDATED_ROWS = 500_000  # larger frames are validated on an evenly spaced sample of this size
 
@@ -47,36 +55,82 @@ def has_columns(*columns: str) -> Expect:
     return Expect("ExpectTableColumnsToMatchSet", {"column_set": list(columns), "exact_match": False})
 
 
-_context_lock = threading.Lock()
-_context: list = []  # [(gx module, batch definition)] once built
+class _Worker:
+    """The Great Expectations worker process (`pipelines.core.gx_runner`) and the pipe to it."""
+
+    def __init__(self) -> None:
+        root = str(Path(__file__).resolve().parents[2])
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.core.gx_runner"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": path, "GX_ANALYTICS_ENABLED": "false"})
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def ask(self, ipc: bytes, expectations: list[tuple[str, dict]]) -> list[dict]:
+        try:
+            pickle.dump((ipc, expectations), self.process.stdin)
+            self.process.stdin.flush()
+            status, body = pickle.load(self.process.stdout)
+        except (BrokenPipeError, EOFError):
+            raise RuntimeError(f"the Great Expectations worker process exited (code {self.process.wait()}) "
+                               "before it answered; its error, if any, is on stderr above") from None
+        if status != "ok":
+            raise RuntimeError(f"Great Expectations failed on this suite in the worker process:\n{body}")
+        return body
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        self.process.kill()
+        self.process.wait()
 
 
-def _batch_definition():
-    """GX and its ephemeral pandas batch definition, built once per process (thread-safe)."""
-    with _context_lock:
-        if not _context:
-            os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-            import great_expectations as gx  # imported lazily: it costs seconds and only checks need it
-            from great_expectations.data_context.types.base import ProgressBarsConfig
+_worker_lock = threading.Lock()
+_workers: list[_Worker] = []  # the one live worker of this process, once started
 
-            logging.getLogger("great_expectations").setLevel(logging.ERROR)
-            context = gx.get_context(mode="ephemeral")
-            context.variables.progress_bars = ProgressBarsConfig(globally=False)
-            asset = context.data_sources.add_pandas("incidents").add_dataframe_asset("frame")
-            _context.append((gx, asset.add_batch_definition_whole_dataframe("whole")))
-        return _context[0]
+
+def _in_place() -> bool:
+    """GX is imported in this process already (a forkserver or Celery worker preloaded it): no worker."""
+    return "great_expectations" in sys.modules
+
+
+def _worker() -> _Worker:
+    """The live worker, started if there is none (or the last one died)."""
+    if not _workers or not _workers[0].alive():
+        if not _workers:
+            atexit.register(_stop_worker)
+        _workers[:] = [_Worker()]
+    return _workers[0]
+
+
+def _stop_worker() -> None:
+    with _worker_lock:
+        for worker in _workers:
+            worker.stop()
+        _workers.clear()
 
 
 def warm_up() -> None:
-    """Import GX and build its context on a background thread, so the seconds it takes overlap the run's
-    first steps (the ingest steps spend them in DuckDB, outside the GIL) instead of delaying the first check."""
-    if not _context:
-        threading.Thread(target=_batch_definition, name="gx-warm-up", daemon=True).start()
+    """Start Great Expectations loading in its worker process, so the seconds it takes overlap the run's
+    imports and first steps on another core instead of delaying the first check."""
+    if not _in_place():
+        with _worker_lock:
+            _worker()
+
+
+def _run_suite(frame: pl.DataFrame, expectations: list[Expect]) -> list[dict]:
+    requests = [(e.kind, e.kwargs) for e in expectations]
+    if _in_place():
+        return gx_runner.run_suite(frame.to_pandas(), requests)
+    ipc = io.BytesIO()
+    frame.write_ipc(ipc)
+    with _worker_lock:
+        return _worker().ask(ipc.getvalue(), requests)
 
 
 def validate(frame: pl.DataFrame, expectations: list[Expect]) -> list[dict]:
     """Run the suite; return one dict per expectation with success, unexpected count and a sample."""
-    gx, batch_definition = _batch_definition()
     if frame.height > MAX_VALIDATED_ROWS:
         frame = frame.gather_every(frame.height // MAX_VALIDATED_ROWS + 1)
     # GX validates scalar columns; nested ones are flattened to text so the frame converts cleanly.
@@ -85,36 +139,29 @@ def validate(frame: pl.DataFrame, expectations: list[Expect]) -> list[dict]:
          if isinstance(t, pl.List)]
         + [pl.col(c).struct.json_encode() for c, t in frame.schema.items() if isinstance(t, pl.Struct)]
     )
-    suite = gx.ExpectationSuite(name="suite")
-    for expectation in expectations:
-        suite.add_expectation(getattr(gx.expectations, expectation.kind)(**expectation.kwargs))
     pending = list(expectations)  # GX does not promise its results' order: matched back by type and kwargs
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame.to_pandas()})
-    outcome = []
-    for result in batch.validate(suite).results:
-        config = result.expectation_config
-        outcome.append(
-            {
-                "expectation": config.type,
-                "description": _describe_result(config, pending),
-                "column": config.kwargs.get("column") or config.kwargs.get("column_list"),
-                "success": bool(result.success),
-                "unexpected_count": result.result.get("unexpected_count"),
-                "sample": [str(v) for v in (result.result.get("partial_unexpected_list") or [])[:5]],
-            }
-        )
-    return outcome
+    return [
+        {
+            "expectation": result["type"],
+            "description": _describe_result(result, pending),
+            "column": result["kwargs"].get("column") or result["kwargs"].get("column_list"),
+            "success": result["success"],
+            "unexpected_count": result["unexpected_count"],
+            "sample": result["sample"],
+        }
+        for result in _run_suite(frame, expectations)
+    ]
 
 
-def _describe_result(config, pending: list[Expect]) -> str:
+def _describe_result(result: dict, pending: list[Expect]) -> str:
     """The description of the first not yet reported expectation that produced this GX result."""
     for expectation in pending:
-        if _snake(expectation.kind) == config.type and all(
-            config.kwargs.get(k) == v for k, v in expectation.kwargs.items() if k != "value_set"
+        if _snake(expectation.kind) == result["type"] and all(
+            result["kwargs"].get(k) == v for k, v in expectation.kwargs.items() if k != "value_set"
         ):
             pending.remove(expectation)
             return describe(expectation)
-    return config.type
+    return result["type"]
 
 
 def _snake(kind: str) -> str:

@@ -23,7 +23,7 @@ class Workspace(dg.ConfigurableResource):
     config_path: str | None = None
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """At run start: Great Expectations loads in the background while the first steps work."""
+        """At run start: Great Expectations loads in its worker process while the first steps work."""
         quality.warm_up()
 
     @property

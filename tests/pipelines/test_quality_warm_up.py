@@ -1,27 +1,82 @@
-"""Great Expectations loads once per process, on a background thread at run start, and checks still run."""
+"""Great Expectations runs in one worker process per run process, started at run start, and checks still run."""
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 
 import polars as pl
+import pytest
 
 from pipelines.core import quality
 
+STATUS_SUITE = [quality.between("status", 100, 599), quality.not_null("status")]
 
-def test_warm_up_builds_one_context_that_every_thread_shares():
+
+def _outcome(frame: pl.DataFrame) -> list[tuple]:
+    return [(o["description"], o["success"], o["unexpected_count"], o["sample"])
+            for o in quality.validate(frame, STATUS_SUITE)]
+
+
+def test_threads_share_one_worker_and_get_their_own_answers():
     quality.warm_up()
-    seen = []
-    threads = [threading.Thread(target=lambda: seen.append(quality._batch_definition())) for _ in range(4)]
+    (worker,) = quality._workers
+    frames = [pl.DataFrame({"status": [200] * n + [700 + n]}) for n in range(6)]
+    seen: dict[int, list[tuple]] = {}
+    threads = [threading.Thread(target=lambda n=n: seen.__setitem__(n, _outcome(frames[n]))) for n in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len({id(batch) for _, batch in seen}) == 1  # built once, whoever asked first
-    outcome = quality.validate(pl.DataFrame({"status": [200, 700]}), [quality.between("status", 100, 599)])
-    assert [(o["success"], o["unexpected_count"]) for o in outcome] == [(False, 1)]
+    assert quality._workers == [worker]  # started once, whoever asked first
+    for n in range(6):
+        assert sorted(seen[n]) == [("`status` in [100, 599]", False, 1, [str(700 + n)]),
+                                   ("`status` never null", True, 0, [])]
 
 
-def test_warm_up_is_a_no_op_once_built():
-    quality._batch_definition()
-    before = threading.active_count()
+def test_warm_up_is_a_no_op_while_the_worker_lives():
     quality.warm_up()
-    assert threading.active_count() == before
+    before = quality._workers[0].process.pid
+    quality.warm_up()
+    assert quality._workers[0].process.pid == before
+    assert "great_expectations" not in sys.modules  # GX stays out of the run's process
+
+
+def test_nested_columns_and_a_sampled_frame_reach_the_worker_intact():
+    frame = pl.DataFrame({"status": list(range(200, 300)) * 6_000, "tags": [["a", "b"]] * 600_000})
+    outcome = quality.validate(frame, [quality.between("status", 200, 250), quality.not_null("tags")])
+    by_description = {o["description"]: o for o in outcome}
+    # 600,000 rows > MAX_VALIDATED_ROWS: every 2nd row is validated, i.e. 300,000 rows with status 200, 202, ...
+    assert by_description["`status` in [200, 250]"]["unexpected_count"] == 6_000 * 24
+    assert by_description["`tags` never null"]["success"] is True
+
+
+def test_a_dead_worker_is_a_clear_error_once_and_the_next_check_starts_a_new_one():
+    quality.warm_up()
+    worker = quality._workers[0]
+    os.kill(worker.process.pid, signal.SIGKILL)
+    worker.process.wait()
+    with pytest.raises(RuntimeError, match=r"worker process exited \(code -9\)"):
+        worker.ask(b"", [])
+    assert sorted(_outcome(pl.DataFrame({"status": [200]}))) == [("`status` in [100, 599]", True, 0, []),
+                                                          ("`status` never null", True, 0, [])]
+    assert quality._workers[0] is not worker
+
+
+def test_a_suite_that_gx_rejects_comes_back_as_an_error_with_its_traceback():
+    with pytest.raises(RuntimeError, match="ExpectColumnValuesToBeFrobnicated"):
+        quality.validate(pl.DataFrame({"status": [200]}), [quality.Expect("ExpectColumnValuesToBeFrobnicated")])
+    assert _outcome(pl.DataFrame({"status": [99]}))[0][1] is False  # the worker lives on
+
+
+def test_a_process_that_preloaded_gx_validates_in_place_without_a_worker():
+    # what a multiprocess step forked from the forkserver (or a Celery worker started with -i) does
+    code = ("import great_expectations, polars as pl\n"
+            "from pipelines.core import quality\n"
+            "quality.warm_up()\n"
+            "out = quality.validate(pl.DataFrame({'status': [700]}), [quality.between('status', 100, 599)])\n"
+            "print(quality._workers, [(o['success'], o['unexpected_count']) for o in out])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+    assert done.stdout.strip() == "[] [(False, 1)]"

@@ -1,0 +1,89 @@
+"""Great Expectations suites on a pandas frame: the one module that imports GX, and the process that runs it.
+
+Importing GX costs about 2.4 CPU s bound to the GIL: loaded in the run's own process, it stalls every step
+while it loads. So `quality` runs suites in a worker process (`python -m pipelines.core.gx_runner`) that
+loads GX on another core while the run imports its code and ingests. A process that has GX imported
+already (the multiprocess executor's forkserver and the Celery workers preload it) runs suites in place.
+
+The worker reads pickled requests on stdin, `(Arrow IPC bytes of the frame, [(GX class name, kwargs)])`,
+and writes one pickled reply per request on stdout: `("ok", results)` or `("error", traceback text)`.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import pickle
+import sys
+import threading
+import traceback
+from typing import BinaryIO
+
+_lock = threading.Lock()
+_built: list = []  # [(gx module, batch definition)] once built
+
+
+def batch_definition():
+    """GX and its ephemeral pandas batch definition, built once per process (thread-safe)."""
+    with _lock:
+        if not _built:
+            os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            logging.getLogger("great_expectations").setLevel(logging.ERROR)
+            context = gx.get_context(mode="ephemeral")
+            context.variables.progress_bars = ProgressBarsConfig(globally=False)
+            asset = context.data_sources.add_pandas("incidents").add_dataframe_asset("frame")
+            _built.append((gx, asset.add_batch_definition_whole_dataframe("whole")))
+        return _built[0]
+
+
+def _plain(kwargs) -> dict:
+    """An expectation's arguments as plain Python values (GX's own types do not unpickle without GX)."""
+    return {k: v for k, v in kwargs.items() if v is None or isinstance(v, str | int | float | bool | list | tuple)}
+
+
+def run_suite(frame, expectations: list[tuple[str, dict]]) -> list[dict]:
+    """Validate the pandas `frame` against the expectations; one dict per GX result (in GX's order):
+    type, kwargs, success, unexpected_count and up to five unexpected values as text."""
+    gx, batch_def = batch_definition()
+    suite = gx.ExpectationSuite(name="suite")
+    for kind, kwargs in expectations:
+        suite.add_expectation(getattr(gx.expectations, kind)(**kwargs))
+    batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
+    return [
+        {
+            "type": result.expectation_config.type,
+            "kwargs": _plain(result.expectation_config.kwargs),
+            "success": bool(result.success),
+            "unexpected_count": result.result.get("unexpected_count"),
+            "sample": [str(v) for v in (result.result.get("partial_unexpected_list") or [])[:5]],
+        }
+        for result in batch.validate(suite).results
+    ]
+
+
+def serve(requests: BinaryIO, replies: BinaryIO) -> None:
+    """Answer requests until the run closes the pipe; a failing suite is a reply, not the worker's end."""
+    import polars as pl
+
+    while True:
+        try:
+            ipc, expectations = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            reply = ("ok", run_suite(pl.read_ipc(io.BytesIO(ipc)).to_pandas(), expectations))
+        except Exception:  # noqa: BLE001 - any failure goes back to the step that asked, with its traceback
+            reply = ("error", traceback.format_exc())
+        pickle.dump(reply, replies)
+        replies.flush()
+
+
+if __name__ == "__main__":
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # whatever GX prints goes to stderr, not into a reply
+    batch_definition()  # load GX now, before the first request
+    serve(sys.stdin.buffer, replies)
