@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 import duckdb
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import special
 
 from pipelines.core import tables
 from pipelines.core.frames import UTC_TS, to_utc
@@ -58,11 +58,19 @@ def binomial_tail(errors, requests, error_rate) -> np.ndarray:
 
     The evidence rule of every telemetry detector: a count is judged against the rate it is tested
     against, so 3 errors in 4 requests and 300 in 400 get the p-values their sample sizes deserve.
-    Works elementwise on arrays; 0 errors give 1.0, and so does a window without requests.
+    Works elementwise on arrays; 0 errors give 1.0, and so does a window without requests; more errors
+    than requests give 0.0; NaN, a negative or fractional request count or a rate outside [0, 1] give NaN.
+    Computed as the regularized incomplete beta I_rate(errors, requests - errors + 1) from `scipy.special`,
+    the same numbers as `scipy.stats.binom.sf` without importing `scipy.stats` (0.5 s per process).
     """
-    errors = np.asarray(errors, dtype=np.float64)
-    requests = np.asarray(requests, dtype=np.float64)
-    return stats.binom.sf(errors - 1.0, requests, np.asarray(error_rate, dtype=np.float64))
+    at_least = np.floor(np.asarray(errors, dtype=np.float64))
+    n = np.asarray(requests, dtype=np.float64)
+    rate = np.asarray(error_rate, dtype=np.float64)
+    valid = (n >= 0) & (n == np.round(n)) & (rate >= 0) & (rate <= 1) & ~np.isnan(at_least)
+    with np.errstate(invalid="ignore"):
+        within = special.betainc(at_least, n - at_least + 1.0, rate)  # defined for 1 <= at_least <= n
+    tail = np.where(at_least <= 0, 1.0, np.where(at_least > n, 0.0, within))
+    return np.where(valid, tail, np.nan)[()]  # [()]: a scalar for scalar inputs
 
 
 def read_minute_sli(con: duckdb.DuckDBPyConnection, since: dt.datetime | None = None) -> pl.DataFrame:

@@ -24,8 +24,9 @@ Method (every step is a vectorised Polars expression; 105 days x 15 series x 288
    series (separately for trailing-week and fallback bins), over the whole window, after trimming the
    top 0.5 % of Pearson residuals, then refitted twice without the bins the previous fit found
    improbable (p < 1e-3), so that outages do not inflate it; clipped to [0.01, 5].
-4. **Tail probability.** `p_value = P(X >= reports)` = `scipy.stats.nbinom.sf(reports - 1, 1/alpha,
-   p)`, with `expected` floored at 1 report so empty night hours do not make one report a miracle.
+4. **Tail probability.** `p_value = P(X >= reports)` = `1 - I_p(1/alpha, reports)` with
+   `p = (1/alpha) / (1/alpha + expected)` (`scipy.special.betaincc`, see `crowd_scoring.nbinom_tail`), with
+   `expected` floored at 1 report so empty night hours do not make one report a miracle.
 5. **Flag rule.** A bin is *anomalous* when p_value < 1e-4 and reports >= 10 (the minimum count); it is
    *flagged* when it is anomalous and lies in a window of 3 consecutive bins with at least 2 anomalous
    bins (k-of-m persistence: one noisy bin never raises an alarm).
