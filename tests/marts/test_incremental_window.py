@@ -123,6 +123,28 @@ def test_slo_alerts_from_candidate_minutes_equal_alerts_from_every_minute(worksp
     assert 0 < kept < burn.height
 
 
+def test_slo_alerts_of_a_window_keep_earlier_episodes_and_recompute_the_one_crossing_into_it(workspace):
+    start = day(LAST_DAY)
+    bursts = {start - dt.timedelta(days=6): 15,  # ends days before the window: kept as written
+              start - dt.timedelta(days=2): 15,  # its 3-day ticket keeps firing into the window
+              start - dt.timedelta(minutes=10): 15}  # pages across midnight: ongoing when the day before was run
+    everything = minute_sli(bursts)
+    write_sli(workspace, everything.filter(pl.col("minute") < start))
+    materialize(workspace, [slo_burn, slo_alerts])
+    before = read(workspace, tables.SLO_ALERTS)
+    assert before.filter(pl.col("ongoing") & (pl.col("ended_at") == start)).height >= 1  # open at the data's end
+
+    write_sli(workspace, everything)
+    materialize(workspace, [slo_burn, slo_alerts], Window(LAST_DAY, LAST_DAY, "run"))
+    windowed = read(workspace, tables.SLO_ALERTS)
+    materialize(workspace, [slo_burn, slo_alerts])  # the rebuild from every minute
+    assert windowed.equals(read(workspace, tables.SLO_ALERTS))
+    crossing = windowed.filter((pl.col("started_at") < start) & (pl.col("ended_at") > start))
+    assert crossing.height >= 1 and not crossing["ongoing"].any()  # recomputed whole, not cut at midnight
+    assert windowed.filter(pl.col("ended_at") < start - dt.timedelta(days=3)).height >= 1  # kept as written
+    assert before.filter(pl.col("started_at").is_in(crossing["started_at"].implode())).height == crossing.height
+
+
 def test_telemetry_episodes_of_a_window_read_eight_days_back_and_keep_earlier_episodes(workspace):
     window = Window(LAST_DAY, LAST_DAY, "run")
     start = day(LAST_DAY)

@@ -119,6 +119,31 @@ def compute_slo_alerts(
     return alerts.sort("provider", "started_at", "rule")
 
 
+def recompute_from(earlier: pl.DataFrame, window_start: dt.datetime) -> dt.datetime:
+    """Where a run naming its window reads candidate minutes from: the window's start, or the start of the
+    earliest written episode still firing in the minute before it (ended_at >= window_start), so an episode
+    that crosses into the window is recomputed whole, as a rebuild would see it."""
+    crossing = earlier.filter(pl.col("ended_at") >= window_start)["started_at"].min()
+    return window_start if crossing is None else min(window_start, crossing)
+
+
+def merge_window(
+    earlier: pl.DataFrame, recomputed: pl.DataFrame, window_start: dt.datetime, last_minutes: pl.DataFrame
+) -> pl.DataFrame:
+    """The written episodes that ended before the window, as written, and the recomputed ones that end in or
+    after it; `ongoing` of every episode re-read against each provider's last minute of data now."""
+    episodes = pl.concat([
+        earlier.filter(pl.col("ended_at") < window_start),
+        recomputed.filter(pl.col("ended_at") >= window_start),
+    ])
+    return (
+        episodes.join(last_minutes, on="provider", how="left")
+        .with_columns(ongoing=pl.col("ended_at") - dt.timedelta(minutes=1) == pl.col("_last"))
+        .select(list(SLO_ALERTS_SCHEMA))
+        .sort("provider", "started_at", "rule")
+    )
+
+
 def candidate_filter(rules: tuple[BurnRule, ...] = ALERT_RULES) -> tuple[str, list[float]]:
     """SQL condition (and its parameters) keeping the minutes where some rule's two windows both burn too fast:
     the only minutes `compute_slo_alerts` can fire on, so the alerts read those instead of every minute."""

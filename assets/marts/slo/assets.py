@@ -10,6 +10,8 @@ from assets.marts.slo.alerts import (
     alert_input_columns,
     candidate_filter,
     compute_slo_alerts,
+    merge_window,
+    recompute_from,
 )
 from assets.marts.slo.budget import compute_slo_budget
 from assets.marts.slo.burn import (
@@ -35,7 +37,7 @@ from pipelines.core.quality import (
 from pipelines.core.resources import Workspace
 from pipelines.core.since import recompute_start, replace_since
 from pipelines.core.tables import sql_name
-from pipelines.core.warehouse import replace_table, table_exists
+from pipelines.core.warehouse import read_table_if_exists, replace_table, table_exists
 
 SLO_BURN_CHECK = "slo_burn_rates_valid"
 SLO_ALERTS_CHECK = "slo_alerts_valid"
@@ -180,27 +182,38 @@ def slo_burn(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mate
     kinds={"duckdb", "polars"},
     check_specs=[check_spec(SLO_ALERTS_CHECK, tables.SLO_ALERTS, alert_expectations())],
 )
-def slo_alerts(workspace: Workspace) -> dg.MaterializeResult:
+def slo_alerts(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.MaterializeResult:
     """When each provider would have paged or ticketed us: SRE-workbook multiwindow burn-rate alerts.
 
     Rules: page 1h/5m@14.4 and 6h/30m@6; ticket 1d/2h@3 and 3d/6h@1 (fire while BOTH windows' burn
     rates exceed the factor) and the long window's bad requests are improbable for a provider burning
     exactly its budget (binomial p <= 1e-4: a handful of requests never pages). One row per episode of
     consecutive firing minutes. Column meanings: see the column schema (ALERT_COLUMN_DOCS).
+
+    A run naming its window recomputes the episodes that end in or after it, from the window's start or
+    the start of the written episode that crosses into it; earlier episodes stay as written (see `since`).
     """
+    window_start = recompute_start(workspace.providers(), context.run.tags)
     condition, rates = candidate_filter()
+    earlier = read_from = None
     with workspace.warehouse() as con:
         if table_exists(con, tables.SLO_BURN):
+            if window_start is not None and (earlier := read_table_if_exists(con, tables.SLO_ALERTS)) is not None:
+                earlier = to_utc(earlier)
+                read_from = recompute_from(earlier, window_start)
             burn_table = sql_name(tables.SLO_BURN)
+            since, params = ("AND minute >= ?", [*rates, read_from]) if read_from else ("", rates)
             # (provider, minute) is the table's key: a total order, at a third of the cost of sorting every column
-            candidates = con.sql(f"SELECT {', '.join(alert_input_columns())} FROM {burn_table} WHERE {condition} "
-                                 "ORDER BY provider, minute", params=rates).pl()
+            candidates = con.sql(f"SELECT {', '.join(alert_input_columns())} FROM {burn_table} WHERE ({condition}) "
+                                 f"{since} ORDER BY provider, minute", params=params).pl()
             last_minutes = con.sql(f"SELECT provider, max(minute) AS _last FROM {burn_table} GROUP BY provider "
                                    "ORDER BY provider").pl()
         else:
             candidates = last_minutes = None
     alerts = (compute_slo_alerts(to_utc(candidates), last_minutes=to_utc(last_minutes)) if candidates is not None
               else pl.DataFrame(schema=SLO_ALERTS_SCHEMA))
+    if earlier is not None and candidates is not None:
+        alerts = merge_window(earlier, alerts, window_start, to_utc(last_minutes))
     with workspace.warehouse() as con:
         replace_table(con, tables.SLO_ALERTS, alerts)
     return dg.MaterializeResult(
