@@ -52,7 +52,7 @@ def source_files(data_dir: Path, source: str) -> list[ListedFile]:
     root = safe_path(data_dir, "raw", source)
     if not root.is_dir():
         return []
-    listed = []
+    listed, resolved = [], data_dir.resolve()
     for folder in sorted(p.name for p in root.iterdir() if p.is_dir()):
         try:
             home_day = parse_day(folder)
@@ -63,7 +63,7 @@ def source_files(data_dir: Path, source: str) -> list[ListedFile]:
                 stat = path.stat()
             except OSError:  # removed since the folder was listed
                 continue
-            rel = path.relative_to(data_dir.resolve()).as_posix()
+            rel = path.relative_to(resolved).as_posix()
             listed.append(ListedFile(data_dir, source, folder, home_day, path, rel, stat.st_size, stat.st_mtime_ns))
     return listed
 
