@@ -5,8 +5,9 @@ Request logs are too large for a warehouse table, so each UTC day is one Parquet
 all of them (pipelines.core.lake: atomic day publishing, the view). A raw file may hold several days and
 sit in any day folder: rows go to the UTC day of their own timestamp, and a day is rebuilt from every
 file holding rows of it (assets.ingest.request_logs.lake_days has the rule). Parsing happens in an
-in-memory DuckDB; the warehouse is opened only at the end, to (re)create the view and record the
-refused lines.
+in-memory DuckDB; the warehouse is opened only at the end, to (re)create the view, replace the run's days
+of staging.request_log_clients (each client's first request per day, so that "new client ids" never
+reopens the whole lake) and record the refused lines.
 
 Rows are stored in arrival order, not re-sorted: a sort by (provider, ts) would add about a quarter to
 the ingest time, and gateway logs are written in time order, so Parquet row-group statistics on ts
@@ -20,6 +21,7 @@ import duckdb
 import polars as pl
 
 from assets.ingest.request_logs import LAKE_COLUMNS, SOURCE, ProviderMapping
+from assets.ingest.request_logs.clients import first_requests_by_day
 from assets.ingest.request_logs.lake_days import LAKE, RunResult, write_days
 from assets.staging import raw
 from pipelines.core import tables
@@ -28,7 +30,7 @@ from pipelines.core.quality import MAX_VALIDATED_ROWS, between, check_result, ha
 from pipelines.core.resources import Workspace
 from pipelines.core.settings import Settings
 from pipelines.core.step_order import INGEST_FIRST
-from pipelines.core.warehouse import write_rejects
+from pipelines.core.warehouse import replace_table, replace_where, table_exists, write_rejects
 
 REQUEST_LOGS_CHECK = "request_logs_rows_valid"
 
@@ -94,6 +96,19 @@ def _stale_reject_files(con: duckdb.DuckDBPyConnection, days: list[str]) -> list
     return [r[0] for r in rows]
 
 
+def publish_clients(
+    con: duckdb.DuckDBPyConnection, settings: Settings, days: list[str], run_clients: pl.DataFrame
+) -> None:
+    """Replace the run's days of staging.request_log_clients with `run_clients` (their lake files' first
+    requests; a day without a lake file keeps no rows), in one transaction; a warehouse without the table
+    (built before it existed, or a first run) gets it built once from every lake day."""
+    if table_exists(con, tables.REQUEST_LOG_CLIENTS):
+        replace_where(con, tables.REQUEST_LOG_CLIENTS, run_clients, "day", [dt.date.fromisoformat(d) for d in days])
+    else:
+        every_day = LAKE.part_files(settings, sorted(LAKE.existing_days(settings)))
+        replace_table(con, tables.REQUEST_LOG_CLIENTS, first_requests_by_day(every_day))
+
+
 @dg.asset(
     key=tables.REQUEST_LOGS,
     deps=[raw.request_logs],
@@ -123,6 +138,8 @@ def request_logs(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.
     client (access logs: the authenticated user, else the IP); region: gateway region (null for access
     logs); error_type: provider error class, null when the request succeeded or the log has none;
     file: the raw file the row came from, relative to the data dir.
+    Beside it, table staging.request_log_clients, rewritten for the run's days: day, provider, client_id,
+    first_ts: the client's earliest request (ts) on that UTC day.
     Refused lines go to quarantine.rejected_rows (source request_logs) with line number and reason.
     """
     settings = workspace.settings
@@ -139,8 +156,10 @@ def request_logs(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.
             f"({', '.join(result.other_days)}); materialise those days to publish them"
         )
     frame = check_frame(settings, days)
+    run_clients = first_requests_by_day(LAKE.part_files(settings, days))
     with workspace.warehouse() as con:
         create_view(con, settings)
+        publish_clients(con, settings, days, run_clients)
         replaced = {f.file for f in result.files} | set(result.gone) | set(_stale_reject_files(con, days))
         write_rejects(con, SOURCE, sorted(replaced), result.rejects)
     return dg.MaterializeResult(

@@ -17,6 +17,8 @@ STATUS_SNAPSHOTS = dg.AssetKey(["staging", "status_snapshots"])
 APP_RANKS = dg.AssetKey(["staging", "app_ranks"])
 CROWD_REPORTS = dg.AssetKey(["staging", "crowd_reports"])
 REQUEST_LOGS = dg.AssetKey(["staging", "request_logs"])
+# each client's first request per UTC day of the lake, kept by the request_logs step (not an asset of its own)
+REQUEST_LOG_CLIENTS = dg.AssetKey(["staging", "request_log_clients"])
 
 # marts
 INCIDENTS = dg.AssetKey(["marts", "incidents"])

@@ -140,8 +140,8 @@ def test_rank_changes_and_days_at_number_one():
 
 
 def test_sql_aggregates_over_the_minute_sli_and_request_logs(tmp_path):
-    """Hourly traffic sums the minute SLI (built here by its own SQL from the same rows); new clients read
-    the lake: both bucket by UTC hour whatever the session's time zone."""
+    """Hourly traffic sums the minute SLI (built here by its own SQL from the same rows); new clients take
+    each client's earliest per-day first request: both bucket by UTC hour whatever the session's time zone."""
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute("SET TimeZone = 'UTC'")
     con.execute("CREATE SCHEMA staging")
@@ -159,6 +159,16 @@ def test_sql_aggregates_over_the_minute_sli_and_request_logs(tmp_path):
     ]
     con.executemany("INSERT INTO staging.request_logs VALUES (?, ?, ?, ?, ?, NULL, NULL)", rows)
     replace_table(con, "marts.provider_minute_sli", compute_minute_sli(con, ["2026-03-01", "2026-03-02"]))
+    con.execute("CREATE TABLE staging.request_log_clients (day DATE, provider VARCHAR, client_id VARCHAR, "
+                "first_ts TIMESTAMPTZ)")
+    first_requests = [  # each client's first request per day: the rows above, plus c1 back on 03-02
+        ("2026-03-01", "anthropic", "c1", "2026-03-01 10:05:00+00"),
+        ("2026-03-01", "anthropic", "c2", "2026-03-01 10:59:59+00"),
+        ("2026-03-01", "openai", "c9", "2026-03-01 12:30:00+05:30"),
+        ("2026-03-02", "anthropic", "c3", "2026-03-02 00:10:00+00"),
+        ("2026-03-02", "anthropic", "c1", "2026-03-02 00:20:00+00"),
+    ]
+    con.executemany("INSERT INTO staging.request_log_clients VALUES (?, ?, ?, ?)", first_requests)
     con.execute("SET TimeZone = 'America/Los_Angeles'")  # hour buckets must still be UTC
     inputs = read_inputs(con)
     con.close()
@@ -176,7 +186,7 @@ def test_sql_aggregates_over_the_minute_sli_and_request_logs(tmp_path):
             dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC),
             2,
         ),  # c1 and c2; c1 again at 11:00 is not new
-        ("anthropic", dt.datetime(2026, 3, 2, 0, tzinfo=dt.UTC), 1),
+        ("anthropic", dt.datetime(2026, 3, 2, 0, tzinfo=dt.UTC), 1),  # c3; c1 was first seen on 03-01
         ("openai", dt.datetime(2026, 3, 1, 7, tzinfo=dt.UTC), 1),
     ]
     assert inputs["crowd"] is None and inputs["ranks"] is None
@@ -227,6 +237,9 @@ def _prefill(con: duckdb.DuckDBPyConnection) -> None:
         )
     frames = {
         "staging.request_logs": pl.concat(logs),
+        "staging.request_log_clients": pl.concat(logs)
+        .group_by("day", "provider", "client_id")
+        .agg(first_ts=pl.col("ts").min()),
         "marts.provider_minute_sli": pl.concat(minutes),
         "staging.crowd_reports": pl.DataFrame(
             {

@@ -2,8 +2,9 @@
 
 Aggregation runs as SQL: hourly traffic sums the per-minute request counts of marts.provider_minute_sli
 (the same rows the lake holds, already counted once per minute, so the lake is not scanned for it), and
-each client's first request is the one aggregate that reads the large `staging.request_logs` view; only the
-small hourly aggregates reach Polars.
+each client's first request is the earliest of its first requests per day in staging.request_log_clients
+(kept by the request-log staging step), so no input opens the lake; only the small hourly aggregates reach
+Polars.
 """
 
 import duckdb
@@ -23,13 +24,14 @@ WHERE provider IS NOT NULL AND minute IS NOT NULL
 GROUP BY ALL
 """
 
-# Each client's first request over the whole log, bucketed by hour: the "new client ids" signal.
+# Each client's first request over the whole log (the earliest of its per-day firsts), bucketed by UTC
+# hour: the "new client ids" signal.
 FIRST_SEEN_SQL = f"""
 SELECT provider, date_trunc('hour', first_ts) AS period_start, count(*) AS new_clients
 FROM (
-    SELECT provider, client_id, timezone('UTC', min(ts)) AS first_ts  -- converted once per client, not per row
-    FROM {sql_name(tables.REQUEST_LOGS)}
-    WHERE provider IS NOT NULL AND client_id IS NOT NULL AND ts IS NOT NULL
+    SELECT provider, client_id, timezone('UTC', min(first_ts)) AS first_ts  -- converted once per client
+    FROM {sql_name(tables.REQUEST_LOG_CLIENTS)}
+    WHERE provider IS NOT NULL AND client_id IS NOT NULL AND first_ts IS NOT NULL
     GROUP BY provider, client_id
 )
 GROUP BY ALL
@@ -51,7 +53,7 @@ GROUP BY ALL
 
 QUERIES = {
     "traffic": (tables.MINUTE_SLI, HOURLY_TRAFFIC_SQL),
-    "first_seen": (tables.REQUEST_LOGS, FIRST_SEEN_SQL),
+    "first_seen": (tables.REQUEST_LOG_CLIENTS, FIRST_SEEN_SQL),
     "crowd": (tables.CROWD_REPORTS, HOURLY_CROWD_SQL),
     "ranks": (tables.APP_RANKS, BEST_RANK_SQL),
 }
