@@ -61,21 +61,36 @@ def estimate_dispersion(
     return dispersion
 
 
+# Beyond these, the incomplete beta of a large second parameter (a dispersion below the mart's 0.01 floor),
+# of a huge count, or far out in the tail loses digits (1e-7 relative; 10 % below 1e-250): such rare bins
+# take the complemented form, exact but ten times slower.
+_FAST_MAX_SIZE = 100.0
+_FAST_MAX_REPORTS = 1e5
+_FAST_MIN_TAIL = 1e-200
+
+
 def nbinom_tail(reports: np.ndarray, mean: np.ndarray, dispersion: np.ndarray) -> np.ndarray:
     """P(X >= reports) for X ~ NB with the given mean and dispersion alpha (Var = mean + alpha mean^2).
 
-    With size = 1/alpha (any positive real) and prob = size / (size + mean), P(X >= r) = 1 - I_prob(size, r),
-    the complemented regularized incomplete beta `scipy.special.betaincc` (`scipy.stats.nbinom.sf` gives the
-    same numbers to 1e-9 but costs 0.5 s of import per process). It takes prob itself, not 1 - prob (which
-    rounds), and stays exact below 1e-250 where `nbinom.sf` drifts by up to 10 %. 0 reports give 1.0, a mean
-    of 0 gives 0.0 from 1 report on; NaN inputs, a non-positive dispersion or a negative mean give NaN.
+    With size = 1/alpha (any positive real), P(X >= r) = I_q(r, size), the regularized incomplete beta
+    `scipy.special.betainc` at q = mean / (size + mean), the chance of a report per trial. q is computed
+    directly, not as 1 - size / (size + mean), which would round away the small q of a quiet hour; the
+    numbers match `scipy.stats.nbinom.sf` to ~1e-11 at the same speed, without its 0.5 s import. 0 reports
+    give 1.0, a mean of 0 gives 0.0 from 1 report on; NaN inputs, a non-positive dispersion or a negative
+    mean give NaN.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        size = 1.0 / np.asarray(dispersion, dtype=np.float64)
-        prob = size / (size + np.asarray(mean, dtype=np.float64))
-        at_least = np.floor(np.asarray(reports, dtype=np.float64))
-        within = special.betaincc(size, at_least, prob)  # defined for finite at_least >= 1
-    valid = (size > 0) & (prob > 0) & (prob <= 1) & ~np.isnan(at_least)
+        size, mean, at_least = np.broadcast_arrays(
+            1.0 / np.asarray(dispersion, dtype=np.float64), np.asarray(mean, dtype=np.float64),
+            np.floor(np.asarray(reports, dtype=np.float64)))
+        q = mean / (size + mean)
+        within = np.asarray(special.betainc(at_least, size, q))  # defined for finite at_least >= 1
+        careful = (size > _FAST_MAX_SIZE) | (at_least > _FAST_MAX_REPORTS) | (within < _FAST_MIN_TAIL)
+        if careful.any():
+            within = within.copy()
+            big, many = size[careful], at_least[careful]
+            within[careful] = special.betaincc(big, many, big / (big + mean[careful]))
+    valid = (size > 0) & np.isfinite(size) & (q >= 0) & (q < 1) & ~np.isnan(at_least)
     tail = np.where(at_least <= 0, 1.0, np.where(np.isposinf(at_least), 0.0, within))
     return np.where(valid, tail, np.nan)[()]  # [()]: a scalar for scalar inputs
 
