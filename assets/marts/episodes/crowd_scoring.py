@@ -84,10 +84,9 @@ def nbinom_tail(reports: np.ndarray, mean: np.ndarray, dispersion: np.ndarray) -
             1.0 / np.asarray(dispersion, dtype=np.float64), np.asarray(mean, dtype=np.float64),
             np.floor(np.asarray(reports, dtype=np.float64)))
         q = mean / (size + mean)
-        within = np.asarray(special.betainc(at_least, size, q))  # defined for finite at_least >= 1
+        within = np.asarray(special.betainc(at_least, size, q))  # a fresh array; defined for finite at_least >= 1
         careful = (size > _FAST_MAX_SIZE) | (at_least > _FAST_MAX_REPORTS) | (within < _FAST_MIN_TAIL)
         if careful.any():
-            within = within.copy()
             big, many = size[careful], at_least[careful]
             within[careful] = special.betaincc(big, many, big / (big + mean[careful]))
     valid = (size > 0) & np.isfinite(size) & (q >= 0) & (q < 1) & ~np.isnan(at_least)
