@@ -5,10 +5,14 @@ import math
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from assets.marts.slo.alerts import ALERT_RULES, compute_slo_alerts
 from assets.marts.slo.budget import compute_slo_budget
 from assets.marts.slo.burn import compute_slo_burn
+from pipelines.core import tables
+from pipelines.core.minute_sli import MINUTE_SLI_SCHEMA, read_daily_counts
+from pipelines.core.warehouse import connect, replace_table
 
 UTC = dt.UTC
 START = dt.datetime(2026, 3, 1, tzinfo=UTC)
@@ -182,6 +186,28 @@ def test_budget_window_rolls_off_after_30_days_and_months_split() -> None:
     feb = budget.filter(period="2026-02").row(0, named=True)
     assert feb["period_end"] == dt.date(2026, 2, 28) and feb["errors_429"] == 100
     assert feb["availability"] == pytest.approx(0.99) and feb["slo_met"] is True
+
+
+def test_budget_from_daily_sums_read_in_the_warehouse_equals_the_budget_from_minutes(tmp_path) -> None:
+    # Four days across a month end with uneven traffic; the asset reads per-day sums (a year of minutes is
+    # half a million rows per provider), the budget must not change by a single request.
+    start = dt.datetime(2026, 2, 27, 22, 0, tzinfo=UTC)
+    minutes = pl.concat([
+        minute_series("openai", 4 * 1440, lambda i: 50 + i % 17, errors_5xx=lambda i: int(i % 97 == 0),
+                      errors_529=lambda i: 3 * int(2000 < i < 2100), errors_429=lambda i: i % 5, start=start),
+        minute_series("anthropic", 2 * 1440 + 7, lambda i: 1 + i % 3, timeouts=lambda i: int(i % 400 == 0),
+                      start=start + dt.timedelta(hours=5)),
+    ]).with_columns(day=pl.col("minute").dt.date(), latency_p50_ms=pl.lit(100.0), latency_p95_ms=pl.lit(300.0))
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        replace_table(con, tables.MINUTE_SLI, minutes.select(*MINUTE_SLI_SCHEMA).cast(MINUTE_SLI_SCHEMA))
+        daily = read_daily_counts(con)
+    assert daily.height == 5 + 3  # provider-days with rows: 2026-02-27 .. 03-03 and 02-28 .. 03-02
+    assert daily["requests"].sum() == minutes["requests"].sum()
+    targets = {"openai": 0.999, "anthropic": 0.99}
+    from_minutes, from_days = compute_slo_budget(minutes, targets), compute_slo_budget(daily, targets)
+    assert from_minutes.filter(period="window").select("provider", "period_start", "period_end").rows() == [
+        ("anthropic", dt.date(2026, 2, 28), dt.date(2026, 3, 2)), ("openai", dt.date(2026, 2, 27), dt.date(2026, 3, 3))]
+    assert_frame_equal(from_days, from_minutes)
 
 
 def test_providers_without_a_target_are_dropped() -> None:

@@ -337,6 +337,37 @@ def test_a_removed_or_rewritten_file_leaves_the_days_it_held(tmp_path, mapping):
     assert changed.rows_accepted == PLANTED["2026-02-27"] + 1
 
 
+def test_index_entries_are_read_only_when_changed_or_of_the_run_and_never_outside_the_data_dir(tmp_path, mapping,
+                                                                                             monkeypatch):
+    settings = _settings(tmp_path / "data")
+    log = settings.data_dir / "raw/request_logs" / DAY / "edge-access.log"
+    _four_day_log(log)
+    write_days(settings, mapping, FOUR_DAYS)
+    outside = tmp_path / "outside.log"
+    shutil.copy(log, outside)
+    index = LAKE.read_index(settings)
+    entry = index[f"raw/request_logs/{DAY}/edge-access.log"]
+    stat = outside.stat()
+    LAKE.update_index(settings, {
+        # a tampered index: an entry leading out of the data dir whose stamp matches the file there
+        "raw/../../outside.log": {**entry, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns},
+        # one that matches nothing
+        "raw/request_logs/2026-01-01/\x00.log": entry,
+    })
+    calls = []
+    real = lake_days.ingest_files
+    monkeypatch.setattr(lake_days, "ingest_files", lambda files, *a, **k: calls.append(files) or real(files, *a, **k))
+    # A day no file holds: nothing is read; the entry that names no file at all is dropped as gone
+    result = write_days(settings, mapping, ["2026-03-09"])
+    assert (calls, result.files, result.gone) == ([], [], ["raw/request_logs/2026-01-01/\x00.log"])
+    # A day it claims: the entry leading out of the data dir is dropped as gone, never read
+    result = write_days(settings, mapping, ["2026-02-28"])
+    assert result.gone == ["raw/../../outside.log"]
+    assert [[f.rel for f in files] for files in calls] == [[f"raw/request_logs/{DAY}/edge-access.log"]]
+    assert set(LAKE.read_index(settings)) == {f"raw/request_logs/{DAY}/edge-access.log"}
+    assert result.rows_accepted == PLANTED["2026-02-28"]
+
+
 def test_an_empty_history_costs_no_parsing_and_writes_nothing(tmp_path, mapping, monkeypatch):
     settings = _settings(tmp_path / "data")
     days = [d.isoformat() for d in (dt.date(2022, 9, 1) + dt.timedelta(n) for n in range(1_277))]

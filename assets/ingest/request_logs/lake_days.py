@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from stat import S_ISREG
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,17 +101,29 @@ def _plan(settings: Settings, days: set[str], index: dict[str, FileDays]) -> _Pl
     for rel, entry in index.items():
         if rel in plan.stamps:
             continue
+        stamp = _stamp(settings.data_dir, rel)
+        if stamp == (entry["size"], entry["mtime_ns"]) and not days & set(entry["days"]):
+            continue  # unchanged and of other days: not read, so its path needs no resolving
         try:
-            path = safe_path(settings.data_dir, *rel.split("/"))
+            path = safe_path(settings.data_dir, *rel.split("/")) if stamp else None
         except UnsafePathError:
             path = None
         if path is None or not path.is_file():
             plan.gone.append(rel)
             continue
-        stat = path.stat()
-        if (stat.st_size, stat.st_mtime_ns) != (entry["size"], entry["mtime_ns"]) or days & set(entry["days"]):
-            plan.add(rel.split("/")[2], RawFile(path, rel, file_format(path)))
+        plan.add(rel.split("/")[2], RawFile(path, rel, file_format(path)))
     return plan
+
+
+def _stamp(data_dir: Path, rel: str) -> tuple[int, int] | None:
+    """(size, mtime_ns) of an indexed file, None if it is no longer a regular file. A stat, no path
+    resolving: the index has hundreds of files per year of history, and only files that are read get
+    safe_path's full check (which also refuses an entry whose path now leads out of the data dir)."""
+    try:
+        stat = os.stat(os.path.join(data_dir, rel))
+    except (OSError, ValueError):  # ValueError: a NUL byte in a tampered index
+        return None
+    return (stat.st_size, stat.st_mtime_ns) if S_ISREG(stat.st_mode) else None
 
 
 def write_days(

@@ -9,6 +9,7 @@ update time, else its newest incident's updated_at), else from the file's modifi
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -119,13 +120,19 @@ def find_snapshots(data_dir: Path, config: ProvidersConfig) -> FoundSnapshots:
 def _entries(found: FoundSnapshots, directory: Path, rel: str) -> Iterator[tuple[str, Path, str]]:
     """(name, path, path relative to the data dir) of each entry that stays inside the archive.
 
-    Dot files are skipped (the fetcher's temporary files and editor droppings); an entry resolving
-    outside the data dir (a symlink out) is refused.
+    `directory` is a resolved path inside the data dir (safe_path's result). Dot files are skipped (the
+    fetcher's temporary files and editor droppings); a symlink is resolved, and refused if it leads out of
+    the data dir.
     """
-    for entry in sorted(directory.iterdir()):
+    with os.scandir(directory) as listing:
+        entries = sorted(listing, key=lambda entry: entry.name)
+    for entry in entries:
         if entry.name.startswith("."):
             continue
         entry_rel = f"{rel}/{entry.name}"
+        if not entry.is_symlink():  # `directory` is resolved and inside: so is a plain entry of it
+            yield entry.name, directory / entry.name, entry_rel
+            continue
         try:
             path = safe_path(directory, entry.name)
         except UnsafePathError as exc:

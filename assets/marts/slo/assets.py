@@ -24,7 +24,7 @@ from assets.marts.slo.burn import (
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.frames import to_utc
-from pipelines.core.minute_sli import providers_without, read_minute_sli, slo_settings
+from pipelines.core.minute_sli import providers_without, read_daily_counts, read_minute_sli, slo_settings
 from pipelines.core.quality import (
     between,
     check_result,
@@ -242,8 +242,8 @@ def slo_budget(workspace: Workspace) -> dg.MaterializeResult:
     schema (BUDGET_COLUMN_DOCS).
     """
     with workspace.warehouse() as con:
-        minute_sli = read_minute_sli(con)
-    budget = compute_slo_budget(minute_sli, slo_settings(workspace, "availability_target"))
+        daily = read_daily_counts(con)  # the budget only sums counts: per day, the same sums
+    budget = compute_slo_budget(daily, slo_settings(workspace, "availability_target"))
     with workspace.warehouse() as con:
         replace_table(con, tables.SLO_BUDGET, budget)
     return dg.MaterializeResult(

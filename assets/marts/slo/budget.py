@@ -11,7 +11,11 @@ from pipelines.core.minute_sli import PROVIDER_ERROR_COLUMNS, ratio
 
 
 def compute_slo_budget(minute_sli: pl.DataFrame, targets: Mapping[str, float]) -> pl.DataFrame:
-    """Error budget per provider and calendar month (UTC), plus one row for the whole window."""
+    """Error budget per provider and calendar month (UTC), plus one row for the whole window.
+
+    `minute_sli` holds the minute SLI's counts per provider and minute, or the same counts already summed
+    per provider and UTC day (`read_daily_counts`): only sums, the first and the last day are taken.
+    """
     minutes = (
         minute_sli.with_columns(pl.col("minute").cast(UTC_TS))
         .join(targets_frame(targets), on="provider", how="inner")
