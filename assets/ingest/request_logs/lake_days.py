@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from stat import S_ISREG
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 
 import polars as pl
 
