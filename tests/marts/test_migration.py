@@ -6,6 +6,7 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from assets.marts.migration.inputs import read_inputs
 from assets.marts.migration.schema import MIGRATION_SCHEMA
@@ -317,3 +318,96 @@ def test_assets_materialise_on_prefilled_tables(workspace):
     assert counts["failover_simulation"] == 9
     assert counts["downtime_cost"] > 0 and counts["migration_signals"] > 21 * 24 * 3
     assert growth > 100  # the last 48 hours run at 5x
+
+
+# -- a run of a window: the rows from its start on equal a rebuild's ------------------------------------------
+
+EDGE_START = dt.datetime(2026, 1, 20, tzinfo=dt.UTC)
+EDGE_DAYS = 40  # up to 2026-02-28
+
+
+def _edge_world(con: duckdb.DuckDBPyConnection) -> None:
+    """Inputs where the history outside the look-back shapes the window's rows: google's traffic stops on
+    02-10 (its zero rows go on), anthropic is silent 02-14..02-17 (the grid must still start at `since`),
+    openai has crowd reports only (first active from them), clients first seen long ago come back, and
+    days at #1 (and one rank series) lie before the look-back."""
+    rng = np.random.default_rng(11)
+    hours = [EDGE_START + dt.timedelta(hours=h) for h in range(EDGE_DAYS * 24)]
+    silent = (dt.datetime(2026, 2, 14, tzinfo=dt.UTC), dt.datetime(2026, 2, 18, tzinfo=dt.UTC))
+    minutes = pl.DataFrame({
+        "provider": ["anthropic"] * len(hours) + ["google"] * len(hours),
+        "minute": hours * 2,
+        "requests": rng.poisson(30, 2 * len(hours)),
+    }).filter(
+        ~((pl.col("provider") == "anthropic") & pl.col("minute").is_between(*silent, closed="left"))
+        & ~((pl.col("provider") == "google") & (pl.col("minute") >= dt.datetime(2026, 2, 10, tzinfo=dt.UTC)))
+    ).with_columns(errors_5xx=0, errors_529=0, errors_429=0, timeouts=0, error_ratio=0.0)
+    clients = pl.DataFrame({
+        "day": [h.date() for h in hours[::24]] * 3,
+        "provider": ["anthropic"] * EDGE_DAYS * 3,
+        "client_id": [f"c{d % 9}" for d in range(EDGE_DAYS)] + [f"n{d}" for d in range(EDGE_DAYS)]
+        + [f"c{d % 4}" for d in range(EDGE_DAYS)],
+        "first_ts": [h + dt.timedelta(minutes=7) for h in hours[::24]] * 3,
+    })
+    crowd = pl.DataFrame({
+        "ts": hours[24 * 3:], "provider": "openai", "country": "us",
+        "reports": rng.poisson(4, len(hours) - 72),
+    })
+    days = [(EDGE_START + dt.timedelta(days=d)).date() for d in range(EDGE_DAYS)]
+    ranks = pl.DataFrame({
+        "day": days * 2 + days[:10], "country": ["us"] * (2 * EDGE_DAYS) + ["jp"] * 10, "chart": "top-free",
+        "provider": ["anthropic"] * EDGE_DAYS + ["openai"] * EDGE_DAYS + ["openai"] * 10,
+        "rank": [1 if d % 6 == 0 else 2 + d % 5 for d in range(EDGE_DAYS)] + [3 + d % 2 for d in range(EDGE_DAYS)]
+        + [1] * 10,
+    })
+    for table, frame in {"marts.provider_minute_sli": minutes, "staging.request_log_clients": clients,
+                         "staging.crowd_reports": crowd, "staging.app_ranks": ranks}.items():
+        replace_table(con, table, frame)
+
+
+@pytest.mark.parametrize("window_start", ["2026-02-25", "2026-02-16", "2026-01-22", "2026-02-28", "2026-03-05"])
+def test_rows_of_a_window_from_its_look_back_and_history_equal_the_rebuild(tmp_path, window_start):
+    from assets.marts.migration.inputs import history_before
+    from assets.marts.migration.signals import LOOK_BACK
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("SET TimeZone = 'UTC'; CREATE SCHEMA staging; CREATE SCHEMA marts")
+    _edge_world(con)
+    start = dt.datetime.fromisoformat(window_start).replace(tzinfo=dt.UTC)
+    full = build_migration_signals(*read_inputs(con).values()).filter(pl.col("period_start") >= start)
+    since = start - LOOK_BACK
+    recent = read_inputs(con, since)
+    windowed = build_migration_signals(*recent.values(), history_before(con, since))
+    assert_frame_equal(windowed.filter(pl.col("period_start") >= start), full)
+    if window_start == "2026-02-25":
+        # what the history adds: google's zero rows, old clients not new, days at #1 before the look-back
+        daily = full.filter(pl.col("country").is_null(), grain="day")
+        assert daily.filter(provider="google")["requests"].to_list() == [0, 0, 0, 0]
+        assert daily.filter(provider="anthropic")["new_clients"].to_list() == [1, 1, 1, 1]
+        days_at_1 = full.filter(provider="anthropic", country="us")["days_at_1"].to_list()
+        assert days_at_1 == [7, 7, 7, 7] and full.filter(country="jp")["days_at_1"].to_list() == [10] * 4
+        naive = build_migration_signals(*recent.values()).filter(pl.col("period_start") >= start)
+        assert not naive.equals(full)  # without the history the window's rows would be wrong
+
+
+def test_a_windowed_run_rewrites_its_window_and_keeps_earlier_rows(workspace):
+    import dagster as dg
+
+    from assets.marts.migration.assets import migration_signals
+    from pipelines.core.window import Window
+
+    def run(window: Window | None = None) -> pl.DataFrame:
+        result = dg.materialize([migration_signals], resources={"workspace": workspace},
+                                tags=window.tags() if window else None)
+        assert result.success and all(c.passed for c in result.get_asset_check_evaluations())
+        with workspace.warehouse(read_only=True) as con:
+            return con.sql("SELECT * FROM marts.migration_signals ORDER BY ALL").pl()
+
+    with workspace.warehouse() as con:
+        _edge_world(con)
+    rebuilt = run()
+    with workspace.warehouse() as con:  # a changed old hour: only a rebuild would see it
+        con.execute("UPDATE marts.provider_minute_sli SET requests = requests + 1000 WHERE minute < '2026-01-25'")
+    windowed = run(Window(dt.date(2026, 2, 25), dt.date(2026, 2, 28), "run"))
+    assert windowed.equals(rebuilt)
+    assert not run().equals(rebuilt)

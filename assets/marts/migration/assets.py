@@ -3,9 +3,9 @@
 import dagster as dg
 import polars as pl
 
-from assets.marts.migration.inputs import read_inputs
+from assets.marts.migration.inputs import history_before, read_inputs
 from assets.marts.migration.schema import COLUMN_DOCS, GRAINS, MIGRATION_SCHEMA
-from assets.marts.migration.signals import build_migration_signals
+from assets.marts.migration.signals import LOOK_BACK, build_migration_signals
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.quality import (
@@ -18,7 +18,7 @@ from pipelines.core.quality import (
     unique_together,
 )
 from pipelines.core.resources import Workspace
-from pipelines.core.warehouse import replace_table
+from pipelines.core.since import recompute_start, replace_since
 
 MIGRATION_CHECK = "migration_signals_are_well_formed"
 
@@ -67,19 +67,26 @@ def migration_signals(context: dg.AssetExecutionContext, workspace: Workspace) -
     requests_baseline_7d, growth_pct, requests_week_ago, growth_48h_pct, new_clients, crowd_reports,
     crowd_share, best_rank, rank_change_1d, rank_change_7d (positive = moved up), days_at_1,
     first_day_at_1, warm_up.
+
+    A run naming its window rewrites the rows from the window's start on, from the inputs of the 10 days
+    before it on (LOOK_BACK) plus what the whole history adds (inputs.history_before: the grid's providers
+    and start, first active hours, days at #1); earlier rows stay as written (see `since`).
     """
+    window_start = recompute_start(workspace.providers(), context.run.tags)
+    since = window_start - LOOK_BACK if window_start is not None else None
     with workspace.warehouse() as con:
-        inputs = read_inputs(con)
+        inputs = read_inputs(con, since)
+        history = history_before(con, since) if since is not None else None
     for name, frame in inputs.items():
         if frame is None:
             context.log.warning(
                 f"migration_signals: input for {name} does not exist yet; its columns stay empty"
             )
     result = build_migration_signals(
-        inputs["traffic"], inputs["first_seen"], inputs["crowd"], inputs["ranks"]
+        inputs["traffic"], inputs["first_seen"], inputs["crowd"], inputs["ranks"], history
     )
     with workspace.warehouse() as con:
-        replace_table(con, tables.MIGRATION_SIGNALS, result)
+        result = replace_since(con, tables.MIGRATION_SIGNALS, result, "period_start", window_start)
     hourly = result.filter(pl.col("grain") == "hour")
     return dg.MaterializeResult(
         metadata={

@@ -36,6 +36,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
+from assets.marts.migration.inputs import History
 from assets.marts.migration.schema import EMPTY_INPUTS, GRAINS, MIGRATION_SCHEMA
 from pipelines.core.frames import to_utc
 from pipelines.core.mart_columns import conform_to
@@ -45,6 +46,9 @@ BASELINE_DAYS = 7
 GROWTH_WINDOW_HOURS = 48
 GROWTH_MIN_POINTS = 36
 WARM_UP_DAYS = 7
+# Rows reach back at most 9 days (growth_48h: a week + 48 h; the day grain's end points: 9 days): a run of a
+# window reads its inputs from 10 days before the window's start.
+LOOK_BACK = dt.timedelta(days=10)
 
 
 def growth_48h_fit(
@@ -104,14 +108,20 @@ def _to_grain(frame: pl.DataFrame, value: str, grain: str) -> pl.DataFrame:
     return frame.group_by("provider", "period_start").agg(pl.col(value).sum())
 
 
-def _on_period_grid(inputs: dict[str, pl.DataFrame], grain: str) -> pl.DataFrame | None:
-    """The inputs joined on a complete (provider x period) grid, silent periods 0; None when all are empty."""
+def _on_period_grid(inputs: dict[str, pl.DataFrame], grain: str, history: History | None) -> pl.DataFrame | None:
+    """The inputs joined on a complete (provider x period) grid, silent periods 0; None when all are empty.
+
+    The grid spans every provider from the first period to the last; inputs read from `history.since` on
+    get the grid the whole history would give them from there on (its providers, its first period)."""
     non_empty = [v for v in inputs.values() if not v.is_empty()]
     if not non_empty:
         return None
     stacked = pl.concat([v.select("provider", "period_start") for v in non_empty])
-    providers = stacked["provider"].unique().to_list()
-    frame = _period_grid(providers, stacked["period_start"].min(), stacked["period_start"].max(), grain)
+    providers, first = stacked["provider"].unique().to_list(), stacked["period_start"].min()
+    if history is not None:
+        providers = history.providers
+        first = max(history.since, _truncate(history.first_hour, grain)) if history.first_hour else history.since
+    frame = _period_grid(providers, first, stacked["period_start"].max(), grain)
     for name, values in inputs.items():
         frame = (
             frame.join(values, on=["provider", "period_start"], how="left")
@@ -163,17 +173,23 @@ def _growth_48h(frame: pl.DataFrame, grain: str, week: int) -> pl.DataFrame:
     )
 
 
+def _truncate(moment: dt.datetime, grain: str) -> dt.datetime:
+    return moment.replace(minute=0, second=0, microsecond=0, **({"hour": 0} if grain == "day" else {}))
+
+
 def provider_signals(
     traffic: pl.DataFrame,
     first_seen: pl.DataFrame,
     crowd: pl.DataFrame,
     grain: str,
+    history: History | None = None,
 ) -> pl.DataFrame:
     """Provider rows of the mart at `grain` from hourly (provider, period_start, value) aggregates.
 
     traffic: requests per hour; first_seen: new_clients per hour; crowd: crowd_reports per hour.
     A complete period grid over the union of their time ranges is built per provider, silent periods
-    count 0, so shifts by 24/168 rows are exact hours.
+    count 0, so shifts by 24/168 rows are exact hours. history: the aggregates start at `history.since`;
+    the rows from there on plus the look-back are those of the whole history (inputs.History).
     """
     if grain not in GRAINS:
         raise ValueError(f"grain must be one of {GRAINS}, got {grain!r}")
@@ -182,14 +198,18 @@ def provider_signals(
         "new_clients": first_seen.select("provider", "period_start", pl.col("new_clients").cast(pl.Int64)),
         "crowd_reports": crowd.select("provider", "period_start", pl.col("crowd_reports").cast(pl.Float64)),
     }
-    frame = _on_period_grid({k: _to_grain(v, k, grain) for k, v in inputs.items()}, grain)
+    frame = _on_period_grid({k: _to_grain(v, k, grain) for k, v in inputs.items()}, grain, history)
     if frame is None:
         return pl.DataFrame(schema=MIGRATION_SCHEMA)
     step = STEPS_PER_DAY[grain]
     frame = _growth_48h(_baseline_and_shares(frame, step), grain, week=BASELINE_DAYS * step)
-    first_active = (
-        pl.col("period_start").filter(pl.col("requests") + pl.col("crowd_reports") > 0).min().over("provider")
-    )
+    if history is None:
+        first_active = (
+            pl.col("period_start").filter(pl.col("requests") + pl.col("crowd_reports") > 0).min().over("provider")
+        )
+    else:
+        first = {p: _truncate(t, grain) for p, t in history.first_active.items()}
+        first_active = pl.col("provider").replace_strict(first, default=None, return_dtype=frame.schema["period_start"])
     frame = frame.with_columns(
         grain=pl.lit(grain),
         country=pl.lit(None, pl.String),
@@ -199,29 +219,41 @@ def provider_signals(
     return conform_to(frame, MIGRATION_SCHEMA)
 
 
-def rank_signals(ranks: pl.DataFrame) -> pl.DataFrame:
-    """Rank rows (grain 'day') from (provider, day, country, chart, best_rank), on a complete day grid."""
+def rank_signals(ranks: pl.DataFrame, history: History | None = None) -> pl.DataFrame:
+    """Rank rows (grain 'day') from (provider, day, country, chart, best_rank), on a complete day grid
+    (every series, from the first day any series has to the last); with `history`, the ranks start at
+    `history.since` and the days at #1 before it come from `history.ranks`."""
     if ranks.is_empty():
         return pl.DataFrame(schema=MIGRATION_SCHEMA)
+    keys = ["provider", "country", "chart"]
     ranks = (
         ranks.with_columns(pl.col("day").cast(pl.Date), pl.col("best_rank").cast(pl.Int64))
         .group_by("provider", "day", "country", "chart")
         .agg(pl.col("best_rank").min())
     )
-    days = pl.date_range(ranks["day"].min(), ranks["day"].max(), interval="1d", eager=True)
-    series = ranks.select("provider", "country", "chart").unique()
-    keys = ["provider", "country", "chart"]
+    first_day, series = ranks["day"].min(), ranks.select(keys).unique()
+    before = pl.DataFrame({**{k: [] for k in keys}, "days_at_1_before": [], "first_day_at_1_before": []},
+                          schema={**dict.fromkeys(keys, pl.String), "days_at_1_before": pl.Int64,
+                                  "first_day_at_1_before": pl.Date})
+    if history is not None and history.ranks is not None:
+        first_day = max(history.since.date(), history.ranks["first_day"].min())
+        before = history.ranks.select(*keys, pl.col("days_at_1_before").cast(pl.Int64),
+                                      pl.col("first_day_at_1_before").cast(pl.Date))
+        series = before.select(keys)
+    days = pl.date_range(first_day, ranks["day"].max(), interval="1d", eager=True)
     frame = (
         series.join(pl.DataFrame({"day": days}), how="cross")
         .join(ranks, on=[*keys, "day"], how="left")
+        .join(before, on=keys, how="left")
         .sort(*keys, "day")
     )
     at_one = pl.col("best_rank") == 1
-    first_at_one = pl.col("day").filter(at_one).min().over(keys)
+    first_at_one = pl.coalesce(pl.col("first_day_at_1_before"), pl.col("day").filter(at_one).min().over(keys))
     frame = frame.with_columns(
         rank_change_1d=pl.col("best_rank").shift(1).over(keys) - pl.col("best_rank"),
         rank_change_7d=pl.col("best_rank").shift(7).over(keys) - pl.col("best_rank"),
-        days_at_1=at_one.fill_null(False).cast(pl.Int64).cum_sum().over(keys),
+        days_at_1=pl.col("days_at_1_before").fill_null(0)
+        + at_one.fill_null(False).cast(pl.Int64).cum_sum().over(keys),
         first_day_at_1=pl.when(pl.col("day") >= first_at_one).then(first_at_one),
         grain=pl.lit("day"),
         period_start=pl.col("day").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
@@ -235,13 +267,17 @@ def build_migration_signals(
     first_seen: pl.DataFrame | None,
     crowd: pl.DataFrame | None,
     ranks: pl.DataFrame | None,
+    history: History | None = None,
 ) -> pl.DataFrame:
-    """The whole mart: provider rows at both grains plus daily rank rows (inputs may be None = missing)."""
+    """The whole mart: provider rows at both grains plus daily rank rows (inputs may be None = missing).
+
+    history: the inputs were read from `history.since` on (inputs.read_inputs); the rows from
+    `history.since + LOOK_BACK` on are then those the whole history gives."""
     traffic, first_seen, crowd, ranks = (
         frame if frame is not None else pl.DataFrame(schema=EMPTY_INPUTS[name])
         for name, frame in zip(EMPTY_INPUTS, (traffic, first_seen, crowd, ranks), strict=True)
     )
     traffic, first_seen, crowd = (to_utc(f) for f in (traffic, first_seen, crowd))
-    parts = [provider_signals(traffic, first_seen, crowd, grain) for grain in GRAINS]
-    parts.append(rank_signals(ranks))
+    parts = [provider_signals(traffic, first_seen, crowd, grain, history) for grain in GRAINS]
+    parts.append(rank_signals(ranks, history))
     return pl.concat(parts).sort("grain", "provider", "period_start", "country", "chart", nulls_last=False)
