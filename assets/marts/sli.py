@@ -21,7 +21,7 @@ from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.frames import to_utc
 from pipelines.core.minute_sli import COUNT_COLUMNS, MINUTE_SLI_SCHEMA
 from pipelines.core.partitions import daily_partitions, single_run
-from pipelines.core.quality import between, check_result, check_spec, has_columns, not_null, unique_together
+from pipelines.core.quality import between, check_spec, has_columns, not_null, start_check, unique_together
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import replace_where, table_exists
 
@@ -122,6 +122,7 @@ def provider_minute_sli(context: dg.AssetExecutionContext, workspace: Workspace)
                 f"{workspace.settings.warehouse_path}: materialise staging/request_logs for these days first"
             )
         sli = compute_minute_sli(con, days)
+        check = start_check(SLI_CHECK, with_unclassified(sli), sli_expectations())
         replace_where(con, tables.MINUTE_SLI, sli, "day", days)
     totals = sli.select(pl.col("requests", *COUNT_COLUMNS).sum()).to_dicts()[0] if sli.height else {}
     return dg.MaterializeResult(
@@ -133,5 +134,5 @@ def provider_minute_sli(context: dg.AssetExecutionContext, workspace: Workspace)
             "requests": int(totals.get("requests") or 0),
             "class_totals": dg.MetadataValue.json({c: int(totals.get(c) or 0) for c in COUNT_COLUMNS}),
         },
-        check_results=[check_result(SLI_CHECK, with_unclassified(sli), sli_expectations())],
+        check_results=[check.result()],
     )

@@ -11,7 +11,15 @@ from assets.staging import raw
 from assets.staging.crowd_reports import checked_unless_empty, write_day_parse
 from pipelines.core import tables
 from pipelines.core.partitions import FIRST_DAY, daily_partitions, single_run
-from pipelines.core.quality import between, has_columns, in_set, not_null, unique_together
+from pipelines.core.quality import (
+    Checked,
+    PendingCheck,
+    between,
+    has_columns,
+    in_set,
+    not_null,
+    unique_together,
+)
 from pipelines.core.resources import Workspace
 from pipelines.core.step_order import INGEST_FIRST
 
@@ -62,6 +70,7 @@ def app_ranks(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mat
         dt.datetime.now(dt.UTC),
         FIRST_DAY,
     )
+    check = app_ranks_check(parsed.accepted, countries)
     write_day_parse(workspace, tables.APP_RANKS, SOURCE, days, parsed)
     context.log.info(parsed.summary("app ranks", days))
     return dg.MaterializeResult(
@@ -70,11 +79,11 @@ def app_ranks(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mat
             "empty_feeds": dg.MetadataValue.json(parsed.empty_feeds),
             "provider_apps_ranked": parsed.accepted.filter(pl.col("provider").is_not_null()).height,
         },
-        check_results=[app_ranks_check(parsed.accepted, countries)],
+        check_results=[check.result()],
     )
 
 
-def app_ranks_check(accepted: pl.DataFrame, countries: list[str]) -> dg.AssetCheckResult:
+def app_ranks_check(accepted: pl.DataFrame, countries: list[str]) -> PendingCheck | Checked:
     """Blocking: every row has an app name and (but for name-only histories) an id, a rank >= 1, a configured
     country, one app per rank."""
     frame = accepted.with_columns(

@@ -13,7 +13,7 @@ from assets.ingest.day_sources import DayParse
 from assets.staging import raw
 from pipelines.core import tables
 from pipelines.core.partitions import FIRST_DAY, daily_partitions, single_run
-from pipelines.core.quality import between, check_result, has_columns, in_set, not_null
+from pipelines.core.quality import Checked, PendingCheck, between, has_columns, in_set, not_null, start_check
 from pipelines.core.quarantine import REJECTED_SCHEMA
 from pipelines.core.resources import Workspace
 from pipelines.core.step_order import INGEST_FIRST
@@ -61,6 +61,7 @@ def crowd_reports(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
         dt.datetime.now(dt.UTC),
         FIRST_DAY,
     )
+    check = crowd_reports_check(parsed.accepted, countries)
     write_day_parse(workspace, tables.CROWD_REPORTS, SOURCE, days, parsed)
     context.log.info(parsed.summary("crowd reports", days))
     return dg.MaterializeResult(
@@ -69,7 +70,7 @@ def crowd_reports(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
             "schema_drift": dg.MetadataValue.json(parsed.schema_drift),
             "quarantine_reasons": dg.MetadataValue.json(_reason_counts(parsed.rejects)),
         },
-        check_results=[crowd_reports_check(parsed.accepted, countries)],
+        check_results=[check.result()],
     )
 
 
@@ -107,14 +108,15 @@ def _replace_rejects(con: duckdb.DuckDBPyConnection, source: str, parsed: DayPar
         con.unregister("_rejects")
 
 
-def checked_unless_empty(check_name: str, frame: pl.DataFrame, expectations: list) -> dg.AssetCheckResult:
-    """The Great Expectations suite over `frame`; a run with no rows passes without starting GX (empty is free)."""
+def checked_unless_empty(check_name: str, frame: pl.DataFrame, expectations: list) -> PendingCheck | Checked:
+    """The Great Expectations suite over `frame`, started; a run with no rows passes without starting GX
+    (empty is free)."""
     if frame.is_empty():
-        return dg.AssetCheckResult(check_name=check_name, passed=True, metadata={"rows": 0})
-    return check_result(check_name, frame, expectations)
+        return Checked(dg.AssetCheckResult(check_name=check_name, passed=True, metadata={"rows": 0}))
+    return start_check(check_name, frame, expectations)
 
 
-def crowd_reports_check(accepted: pl.DataFrame, countries: list[str]) -> dg.AssetCheckResult:
+def crowd_reports_check(accepted: pl.DataFrame, countries: list[str]) -> PendingCheck | Checked:
     """Blocking: nothing flows on with a negative count, a row outside its day or an unknown country."""
     frame = accepted.with_columns(
         (pl.col("ts").dt.date() - pl.col("partition_day")).dt.total_days().alias("ts_days_from_partition")

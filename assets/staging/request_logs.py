@@ -26,7 +26,15 @@ from assets.ingest.request_logs.lake_days import LAKE, RunResult, write_days
 from assets.staging import raw
 from pipelines.core import tables
 from pipelines.core.partitions import daily_partitions, single_run
-from pipelines.core.quality import MAX_VALIDATED_ROWS, between, check_result, has_columns, in_set, not_null
+from pipelines.core.quality import (
+    MAX_VALIDATED_ROWS,
+    PendingCheck,
+    between,
+    has_columns,
+    in_set,
+    not_null,
+    start_check,
+)
 from pipelines.core.resources import Workspace
 from pipelines.core.settings import Settings
 from pipelines.core.step_order import INGEST_FIRST
@@ -155,7 +163,7 @@ def request_logs(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.
             f"the files read also hold rows of {len(result.other_days)} days outside this run "
             f"({', '.join(result.other_days)}); materialise those days to publish them"
         )
-    frame = check_frame(settings, days)
+    check = _rows_check(check_frame(settings, days), mapping)
     run_clients = first_requests_by_day(LAKE.part_files(settings, days))
     with workspace.warehouse() as con:
         create_view(con, settings)
@@ -163,12 +171,12 @@ def request_logs(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.
         replaced = {f.file for f in result.files} | set(result.gone) | set(_stale_reject_files(con, days))
         write_rejects(con, SOURCE, sorted(replaced), result.rejects)
     return dg.MaterializeResult(
-        metadata=_metadata(settings, result), check_results=[_rows_check(frame, mapping)]
+        metadata=_metadata(settings, result), check_results=[check.result()]
     )
 
 
-def _rows_check(frame: pl.DataFrame, mapping: ProviderMapping) -> dg.AssetCheckResult:
-    return check_result(
+def _rows_check(frame: pl.DataFrame, mapping: ProviderMapping) -> PendingCheck:
+    return start_check(
         REQUEST_LOGS_CHECK,
         frame,
         [

@@ -30,12 +30,14 @@ from pipelines.core import tables
 from pipelines.core.config import Capability
 from pipelines.core.platforms import PAGE_KINDS
 from pipelines.core.quality import (
+    Checked,
+    PendingCheck,
     between,
-    check_result,
     check_spec,
     has_columns,
     in_set,
     not_null,
+    start_check,
     unique_together,
 )
 from pipelines.core.resources import Workspace
@@ -100,25 +102,25 @@ SUITES = {
 }
 
 
-def quality_checks(frames: dict[str, pl.DataFrame]) -> dict[str, dg.AssetCheckResult]:
-    """The blocking Great Expectations suite of each table."""
+def quality_checks(frames: dict[str, pl.DataFrame]) -> dict[str, PendingCheck]:
+    """The blocking Great Expectations suite of each table, started."""
     incidents = frames[INCIDENTS].with_columns(
         # resolved_at >= started_at (whose precision is the minute) where both are set, as a number GX can bound
         resolution_minutes=(pl.col("resolved_at") - pl.col("started_at").dt.truncate("1m")).dt.total_seconds() / 60.0
     )
-    return {table: check_result(CHECKS[table], incidents if table == INCIDENTS else frames[table], SUITES[table])
+    return {table: start_check(CHECKS[table], incidents if table == INCIDENTS else frames[table], SUITES[table])
             for table in TABLES}
 
 
-def snapshot_checks(reads: pl.DataFrame, platform_changes: list[str]) -> list[dg.AssetCheckResult]:
-    """The snapshots table's blocking suite, and the warning for providers whose page moved platform."""
-    valid = check_result(STATUS_SNAPSHOTS_CHECK, reads, SUITES[SNAPSHOTS])
+def snapshot_checks(reads: pl.DataFrame, platform_changes: list[str]) -> list[PendingCheck | Checked]:
+    """The snapshots table's blocking suite (started), and the warning for providers whose page moved platform."""
+    valid = start_check(STATUS_SNAPSHOTS_CHECK, reads, SUITES[SNAPSHOTS])
     platform = dg.AssetCheckResult(
         check_name=PLATFORM_CHECK, passed=not platform_changes, severity=dg.AssetCheckSeverity.WARN,
         description="; ".join(platform_changes) or "every provider's newest snapshot is of its configured platform",
         metadata={"providers_changed": len(platform_changes)},
     )
-    return [valid, platform]
+    return [valid, Checked(platform)]
 
 
 _DESCRIPTIONS = {
@@ -168,6 +170,7 @@ def status_pages(context: dg.AssetExecutionContext, workspace: Workspace):
     archive = load_status_archive(workspace.settings.data_dir, workspace.providers())
     checks = quality_checks(archive.tables)
     platform_changes = archive.platform_changes()
+    snapshot_results = snapshot_checks(archive.snapshot_reads, platform_changes)
     with workspace.warehouse() as con:
         for table in TABLES:
             replace_table(con, KEYS[table], archive.tables[table])
@@ -195,7 +198,7 @@ def status_pages(context: dg.AssetExecutionContext, workspace: Workspace):
                 "files_quarantined": sum(1 for r in archive.rejects.rows if r["record_no"] == 0),
             },
             # one multi-asset, four tables: each result must name the table it checks
-            check_results=[checks[table]._replace(asset_key=KEYS[table])],
+            check_results=[checks[table].result()._replace(asset_key=KEYS[table])],
         )
     yield dg.MaterializeResult(
         asset_key=KEYS[SNAPSHOTS],
@@ -205,6 +208,5 @@ def status_pages(context: dg.AssetExecutionContext, workspace: Workspace):
             "snapshots_refused_whole": archive.snapshot_reads["incidents"].null_count(),
             "platform_changes": "; ".join(platform_changes) or "none",
         },
-        check_results=[result._replace(asset_key=KEYS[SNAPSHOTS])
-                       for result in snapshot_checks(archive.snapshot_reads, platform_changes)],
+        check_results=[check.result()._replace(asset_key=KEYS[SNAPSHOTS]) for check in snapshot_results],
     )

@@ -13,9 +13,11 @@ import atexit
 import io
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,26 +121,59 @@ def warm_up() -> None:
             _worker()
 
 
-def _run_suite(frame: pl.DataFrame, expectations: list[Expect]) -> list[dict]:
+_asking: dict[int, queue.SimpleQueue] = {}  # pid -> the queue of the thread that talks to the worker
+_asking_lock = threading.Lock()
+
+
+def _submit(frame: pl.DataFrame, expectations: list[Expect]) -> Future:
+    """Start validating the prepared `frame`; the future's value is GX's raw results (gx_runner.run_suite).
+
+    With a worker, the frame is serialised here and the suite runs on the other core while the step goes
+    on (writes its table, computes its metadata); in place, it runs now."""
     requests = [(e.kind, e.kwargs) for e in expectations]
+    future: Future = Future()
     if _in_place():
-        return gx_runner.run_suite(frame.to_pandas(), requests)
+        try:
+            future.set_result(gx_runner.run_suite(frame.to_pandas(), requests))
+        except Exception as exc:  # noqa: BLE001 - raised again where the result is read, as the worker's are
+            future.set_exception(exc)
+        return future
     ipc = io.BytesIO()
     frame.write_ipc(ipc)
-    with _worker_lock:
-        return _worker().ask(ipc.getvalue(), requests)
+    with _asking_lock:  # not the worker's lock: that one is held while a suite runs
+        if os.getpid() not in _asking:  # one daemon thread per process: it never holds up the exit
+            _asking[os.getpid()] = queue.SimpleQueue()
+            threading.Thread(target=_ask_in_turn, args=(_asking[os.getpid()],), daemon=True,
+                             name="great-expectations").start()
+        _asking[os.getpid()].put((future, ipc.getvalue(), requests))
+    return future
 
 
-def validate(frame: pl.DataFrame, expectations: list[Expect]) -> list[dict]:
-    """Run the suite; return one dict per expectation with success, unexpected count and a sample."""
+def _ask_in_turn(requests: queue.SimpleQueue) -> None:
+    """Send each request to the worker in the order they were started and settle its future."""
+    while True:
+        future, ipc, expectations = requests.get()
+        if future.set_running_or_notify_cancel():
+            try:
+                with _worker_lock:
+                    future.set_result(_worker().ask(ipc, expectations))
+            except Exception as exc:  # noqa: BLE001 - the step that reads the result gets it
+                future.set_exception(exc)
+
+
+def _prepared(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame GX validates: an evenly spaced sample of large frames, nested columns flattened to text
+    (GX validates scalar columns)."""
     if frame.height > MAX_VALIDATED_ROWS:
         frame = frame.gather_every(frame.height // MAX_VALIDATED_ROWS + 1)
-    # GX validates scalar columns; nested ones are flattened to text so the frame converts cleanly.
-    frame = frame.with_columns(
+    return frame.with_columns(
         [pl.col(c).list.eval(pl.element().cast(pl.String)).list.join(", ") for c, t in frame.schema.items()
          if isinstance(t, pl.List)]
         + [pl.col(c).struct.json_encode() for c, t in frame.schema.items() if isinstance(t, pl.Struct)]
     )
+
+
+def _outcome(results: list[dict], expectations: list[Expect]) -> list[dict]:
     pending = list(expectations)  # GX does not promise its results' order: matched back by type and kwargs
     return [
         {
@@ -149,8 +184,13 @@ def validate(frame: pl.DataFrame, expectations: list[Expect]) -> list[dict]:
             "unexpected_count": result["unexpected_count"],
             "sample": result["sample"],
         }
-        for result in _run_suite(frame, expectations)
+        for result in results
     ]
+
+
+def validate(frame: pl.DataFrame, expectations: list[Expect]) -> list[dict]:
+    """Run the suite; return one dict per expectation with success, unexpected count and a sample."""
+    return _outcome(_submit(_prepared(frame), expectations).result(), expectations)
 
 
 def _describe_result(result: dict, pending: list[Expect]) -> str:
@@ -217,18 +257,47 @@ def _results_table(outcome: list[dict]) -> dg.MarkdownMetadataValue:
     return dg.MetadataValue.md("\n".join(rows))
 
 
+@dataclass(frozen=True)
+class PendingCheck:
+    """A suite started by `start_check`; `result()` waits for it and reports."""
+
+    check_name: str
+    rows: int
+    expectations: list[Expect]
+    results: Future
+
+    def result(self) -> dg.AssetCheckResult:
+        """Passed only when every expectation held; each expectation's outcome listed."""
+        outcome = _outcome(self.results.result(), self.expectations)
+        failed = [o for o in outcome if not o["success"]]
+        return dg.AssetCheckResult(
+            check_name=self.check_name,
+            passed=not failed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "rows_validated": self.rows,
+                "expectations": len(outcome),
+                "failed": dg.MetadataValue.json(failed),
+                "results": _results_table(outcome),
+            },
+        )
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A check whose result is known without running a suite (nothing to validate): `result()` returns it."""
+
+    done: dg.AssetCheckResult
+
+    def result(self) -> dg.AssetCheckResult:
+        return self.done
+
+
+def start_check(check_name: str, frame: pl.DataFrame, expectations: list[Expect]) -> PendingCheck:
+    """Start the suite on the final frame, then write the table while it runs: `.result()` at the end."""
+    return PendingCheck(check_name, frame.height, list(expectations), _submit(_prepared(frame), expectations))
+
+
 def check_result(check_name: str, frame: pl.DataFrame, expectations: list[Expect]) -> dg.AssetCheckResult:
-    """Validate and report: passed only when every expectation held; each expectation's outcome listed."""
-    outcome = validate(frame, expectations)
-    failed = [o for o in outcome if not o["success"]]
-    return dg.AssetCheckResult(
-        check_name=check_name,
-        passed=not failed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "rows_validated": frame.height,
-            "expectations": len(outcome),
-            "failed": dg.MetadataValue.json(failed),
-            "results": _results_table(outcome),
-        },
-    )
+    """Validate and report (start_check, then wait for it)."""
+    return start_check(check_name, frame, expectations).result()

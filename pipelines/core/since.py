@@ -54,11 +54,16 @@ def replace_since(
     Rows are written in `column` order, so DuckDB's per-row-group min/max lets a reader of a time range (a
     report, the next run's look-back) skip the rest of the history.
     """
-    frame = frame.sort(column, maintain_order=True)
+    new = rows_since(frame, column, start)
     if start is None:
-        replace_table(con, table, frame)
-        return frame
-    new = frame.filter(pl.col(column) >= start)
+        replace_table(con, table, new)
+        return new
     stale = read_since(con, table, f"DISTINCT {column}", column, start)  # what an earlier run wrote from `start` on
     replace_where(con, table, new, column, stale[column].to_list() if stale is not None else [])
     return new
+
+
+def rows_since(frame: pl.DataFrame, column: str, start: dt.datetime | None) -> pl.DataFrame:
+    """The rows `replace_since` writes: `frame`'s rows from `start` on (all for None), in `column` order."""
+    frame = frame.sort(column, maintain_order=True)
+    return frame if start is None else frame.filter(pl.col(column) >= start)

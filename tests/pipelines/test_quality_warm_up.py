@@ -80,3 +80,33 @@ def test_a_process_that_preloaded_gx_validates_in_place_without_a_worker():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
     assert done.stdout.strip() == "[] [(False, 1)]"
+
+
+def test_checks_started_before_a_write_report_what_a_check_after_it_would():
+    # A step starts its suite, writes while the worker validates, then reads the result: same report, and
+    # several started checks come back each with its own frame's result.
+    frames = [pl.DataFrame({"status": [200] * (n + 1) + [700 + n]}) for n in range(4)]
+    started = [quality.start_check(f"check_{n}", frame, STATUS_SUITE) for n, frame in enumerate(frames)]
+    for n, (pending, frame) in enumerate(zip(reversed(started), reversed(frames), strict=True)):
+        result, direct = pending.result(), quality.check_result(pending.check_name, frame, STATUS_SUITE)
+        assert (result.check_name, result.passed) == (f"check_{3 - n}", False)
+        assert result.metadata == direct.metadata and result.metadata["rows_validated"].value == 5 - n
+        assert result.metadata["failed"].value[0]["sample"] == [str(703 - n)]
+
+
+def test_a_started_check_raises_where_its_result_is_read():
+    quality.warm_up()
+    pending = quality.start_check("bad", pl.DataFrame({"status": [200]}), [quality.Expect("ExpectNoSuchThing")])
+    with pytest.raises(RuntimeError, match="Great Expectations failed on this suite"):
+        pending.result()
+    assert quality.check_result("ok", pl.DataFrame({"status": [200]}), STATUS_SUITE).passed  # the worker lives on
+
+
+def test_the_command_exits_after_a_started_check():
+    # `incidents` ends by joining the threads that are not daemons: the one that talks to the worker is one.
+    code = ("import polars as pl, sys; from pipelines.core import quality; "
+            "assert quality.start_check('c', pl.DataFrame({'a': [1]}), [quality.not_null('a')]).result().passed; "
+            "sys.argv = ['incidents', '--help']; from pipelines.cli import entry; entry()")
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Incident analytics" in done.stdout

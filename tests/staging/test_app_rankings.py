@@ -92,7 +92,7 @@ def test_check_fails_on_rows_that_must_not_flow_on():
         },
         schema_overrides={"rank": pl.Int32, "provider": pl.String},
     )
-    result = app_ranks_check(frame, ["us"])
+    result = app_ranks_check(frame, ["us"]).result()
     assert not result.passed
     failed = {(f["expectation"], str(f["column"])) for f in result.metadata["failed"].value}
     assert {

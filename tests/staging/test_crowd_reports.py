@@ -118,7 +118,7 @@ def test_check_fails_on_rows_that_must_not_flow_on():
         },
         schema_overrides={"problem_type": pl.String, "ts": pl.Datetime("us", "UTC")},
     )
-    result = crowd_reports_check(frame, ["us", "gb"])
+    result = crowd_reports_check(frame, ["us", "gb"]).result()
     assert not result.passed
     failed = {(f["expectation"], str(f["column"])) for f in result.metadata["failed"].value}
     assert failed == {
@@ -126,7 +126,7 @@ def test_check_fails_on_rows_that_must_not_flow_on():
         ("expect_column_values_to_be_between", "ts_days_from_partition"),
         ("expect_column_values_to_be_in_set", "country"),
     }
-    assert crowd_reports_check(frame.head(1), ["us", "gb"]).passed
+    assert crowd_reports_check(frame.head(1), ["us", "gb"]).result().passed
 
 
 def test_a_single_run_backfill_writes_every_day_of_its_range(data_dir, workspace):

@@ -431,7 +431,7 @@ def test_the_check_sample_is_every_kth_row_of_every_day_and_a_planted_bad_row_fa
     seconds = {day: sorted(int(t.timestamp()) % 86_400 for t in frame.filter(day=dt.date.fromisoformat(day))["ts"])
                for day in sizes}
     assert seconds == {day: list(range(0, rows, 11)) for day, rows in sizes.items()}
-    assert _rows_check(frame, mapping).passed  # row 500 (status 999) falls between the sampled rows
+    assert _rows_check(frame, mapping).result().passed  # row 500 (status 999) falls between the sampled rows
     assert check_frame(settings, list(sizes), max_rows=519).height == 519  # k = 2: 500 + 19, the limit exactly
     everything = check_frame(settings, list(sizes), max_rows=2_000)
-    assert everything.height == 1_037 and not _rows_check(everything, mapping).passed
+    assert everything.height == 1_037 and not _rows_check(everything, mapping).result().passed

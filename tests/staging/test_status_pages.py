@@ -208,7 +208,7 @@ def test_blocking_check_fails_on_bad_rows():
         [pl.lit(None, dtype).alias(c) for c, dtype in good[INCIDENTS].schema.items()
          if c not in ("provider", "incident_id", "impact", "status", "started_at", "resolved_at", "page_kind")]
     )}
-    result = quality_checks(bad)[INCIDENTS]
+    result = quality_checks(bad)[INCIDENTS].result()
     assert result.check_name == STATUS_INCIDENTS_CHECK and not result.passed
     failed = {(f["expectation"], str(f["column"])) for f in result.metadata["failed"].value}
     assert ("expect_column_values_to_not_be_null", "incident_id") in failed

@@ -9,7 +9,7 @@ from assets.marts.correlation.significance import CorrelationParams
 from assets.marts.correlation.span import lagged_span
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import table_metadata
-from pipelines.core.quality import between, check_result, check_spec, has_columns, not_null, unique_together
+from pipelines.core.quality import between, check_spec, has_columns, not_null, start_check, unique_together
 from pipelines.core.resources import Workspace
 from pipelines.core.since import read_since
 from pipelines.core.tables import sql_name
@@ -111,6 +111,7 @@ def migration_correlation(context: dg.AssetExecutionContext, workspace: Workspac
     result = build_migration_correlation(
         signals if signals is not None else pl.DataFrame(), sli if sli is not None else pl.DataFrame(), params
     )
+    check = start_check(CORRELATION_CHECK, _checkable(result), correlation_expectations())
     with workspace.warehouse() as con:
         replace_table(con, tables.MIGRATION_CORRELATION, result)
     significant = result.filter(pl.col("significant")).sort(pl.col("pearson_r").abs(), descending=True)
@@ -123,7 +124,7 @@ def migration_correlation(context: dg.AssetExecutionContext, workspace: Workspac
                 [f"{r['provider']}: {r['sentence']}" for r in significant.head(5).iter_rows(named=True)]
             ),
         },
-        check_results=[check_result(CORRELATION_CHECK, _checkable(result), correlation_expectations())],
+        check_results=[check.result()],
     )
 
 
@@ -147,6 +148,7 @@ def load_error_curve(context: dg.AssetExecutionContext, workspace: Workspace) ->
         )
         sli = pl.DataFrame()
     result = build_load_error_curve(sli)
+    check = start_check(LOAD_CURVE_CHECK, result, load_curve_expectations())
     with workspace.warehouse() as con:
         replace_table(con, tables.LOAD_ERROR_CURVE, result)
     saturation = result.group_by("provider").agg(pl.col("saturation_load_rpm").first()).sort("provider")
@@ -156,5 +158,5 @@ def load_error_curve(context: dg.AssetExecutionContext, workspace: Workspace) ->
             "rows": result.height,
             "saturation_load_rpm": dg.MetadataValue.json(dict(saturation.iter_rows())),
         },
-        check_results=[check_result(LOAD_CURVE_CHECK, result, load_curve_expectations())],
+        check_results=[check.result()],
     )

@@ -13,11 +13,11 @@ from pipelines.core.cost_model import SCENARIOS, load_cost_model
 from pipelines.core.minute_sli import PROVIDER_ERROR_COLUMNS
 from pipelines.core.quality import (
     between,
-    check_result,
     check_spec,
     has_columns,
     in_set,
     not_null,
+    start_check,
     unique_together,
 )
 from pipelines.core.resources import Workspace
@@ -139,6 +139,7 @@ def downtime_cost(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
     )
     model.check_covers(seen, settings.cost_model_path)
     result = build_downtime_cost(recon, incidents, sli, model)
+    check = start_check(DOWNTIME_COST_CHECK, _checkable(result), downtime_expectations())
     with workspace.warehouse() as con:
         replace_table(con, tables.DOWNTIME_COST, result)
     base = result.filter((pl.col("level") == "provider") & (pl.col("scenario") == "base"))
@@ -162,5 +163,5 @@ def downtime_cost(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
             ),
             "cost_model": str(settings.cost_model_path),
         },
-        check_results=[check_result(DOWNTIME_COST_CHECK, _checkable(result), downtime_expectations())],
+        check_results=[check.result()],
     )

@@ -14,15 +14,15 @@ from pipelines.core.minute_sli import providers_without, read_minute_sli, slo_se
 from pipelines.core.quality import (
     Expect,
     between,
-    check_result,
     check_spec,
     has_columns,
     in_set,
     not_null,
+    start_check,
     unique_together,
 )
 from pipelines.core.resources import Workspace
-from pipelines.core.since import read_since, recompute_start, replace_since
+from pipelines.core.since import read_since, recompute_start, replace_since, rows_since
 from pipelines.core.warehouse import read_table_if_exists, replace_table
 
 CROWD_BASELINE_CHECK = "crowd_baseline_is_well_formed"
@@ -132,8 +132,10 @@ def crowd_baseline(context: dg.AssetExecutionContext, workspace: Workspace) -> d
         )
         reports = pl.DataFrame()
     table = crowd_baseline_table(reports, params, workspace.providers().provider_for_crowd_service())
+    table = rows_since(table, "bin_start", window_start)
+    check = start_check(CROWD_BASELINE_CHECK, table, crowd_baseline_expectations())
     with workspace.warehouse() as con:
-        table = replace_since(con, tables.CROWD_BASELINE, table, "bin_start", window_start)
+        replace_since(con, tables.CROWD_BASELINE, table, "bin_start", window_start)
     levels = table.group_by("level").len()
     return dg.MaterializeResult(
         metadata={
@@ -146,7 +148,7 @@ def crowd_baseline(context: dg.AssetExecutionContext, workspace: Workspace) -> d
                 {r["level"]: r["len"] for r in levels.iter_rows(named=True)}
             ),
         },
-        check_results=[check_result(CROWD_BASELINE_CHECK, table, crowd_baseline_expectations())],
+        check_results=[check.result()],
     )
 
 
@@ -190,16 +192,17 @@ def telemetry_episodes_asset(context: dg.AssetExecutionContext, workspace: Works
     with workspace.warehouse() as con:
         minute_sli = read_minute_sli(con, read_from)
     thresholds = slo_settings(workspace, "error_ratio_threshold")
-    episodes = telemetry_episodes(minute_sli, thresholds)
+    episodes = rows_since(telemetry_episodes(minute_sli, thresholds), "ended_at", window_start)
+    check = start_check(TELEMETRY_EPISODES_CHECK, episodes, telemetry_expectations())
     with workspace.warehouse() as con:
-        episodes = replace_since(con, tables.TELEMETRY_EPISODES, episodes, "ended_at", window_start)
+        replace_since(con, tables.TELEMETRY_EPISODES, episodes, "ended_at", window_start)
     return dg.MaterializeResult(
         metadata={
             **table_metadata(episodes, TELEMETRY_COLUMN_DOCS),
             "episodes": episodes.height,
             "providers_without_threshold": dg.MetadataValue.json(providers_without(minute_sli, thresholds)),
         },
-        check_results=[check_result(TELEMETRY_EPISODES_CHECK, episodes, telemetry_expectations())],
+        check_results=[check.result()],
     )
 
 
@@ -241,6 +244,7 @@ def outage_episodes(context: dg.AssetExecutionContext, workspace: Workspace) -> 
         incidents = _read(con, tables.INCIDENTS, context)
     crowd = crowd_episodes(flagged, CrowdDetectionParams()) if flagged.height else pl.DataFrame()
     episodes = build_outage_episodes(crowd, telemetry, incidents)
+    check = start_check(OUTAGE_EPISODES_CHECK, episodes, outage_episode_expectations())
     with workspace.warehouse() as con:
         replace_table(con, tables.OUTAGE_EPISODES, episodes)
     per_source = {r["source"]: r["len"] for r in episodes.group_by("source").len().iter_rows(named=True)}
@@ -250,5 +254,5 @@ def outage_episodes(context: dg.AssetExecutionContext, workspace: Workspace) -> 
             "rows": episodes.height,
             "episodes_per_source": dg.MetadataValue.json(per_source),
         },
-        check_results=[check_result(OUTAGE_EPISODES_CHECK, episodes, outage_episode_expectations())],
+        check_results=[check.result()],
     )

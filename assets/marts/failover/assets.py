@@ -10,11 +10,11 @@ from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.cost_model import load_cost_model
 from pipelines.core.quality import (
     between,
-    check_result,
     check_spec,
     has_columns,
     in_set,
     not_null,
+    start_check,
     unique_together,
 )
 from pipelines.core.resources import Workspace
@@ -90,6 +90,7 @@ def failover_simulation(context: dg.AssetExecutionContext, workspace: Workspace)
     if sli.height:
         model.check_covers(sli["provider"].unique().to_list(), settings.cost_model_path)
     result = simulate_failover(sli, model)
+    check = start_check(FAILOVER_CHECK, result, failover_expectations())
     with workspace.warehouse() as con:
         replace_table(con, tables.FAILOVER, result)
     return dg.MaterializeResult(
@@ -103,5 +104,5 @@ def failover_simulation(context: dg.AssetExecutionContext, workspace: Workspace)
                 }
             ),
         },
-        check_results=[check_result(FAILOVER_CHECK, result, failover_expectations())],
+        check_results=[check.result()],
     )

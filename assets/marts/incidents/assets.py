@@ -7,7 +7,7 @@ from assets.marts.incidents.lifecycle import incidents_mart
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import docs_of, table_metadata
 from pipelines.core.column_docs import column_schema, lists_as_text
-from pipelines.core.quality import between, check_result, check_spec, not_null, unique_together
+from pipelines.core.quality import between, check_spec, not_null, start_check, unique_together
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import read_table_if_exists, replace_table
 
@@ -48,6 +48,7 @@ def incidents(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mat
         staged_updates = read_table_if_exists(con, tables.STATUS_UPDATES)
         staged_affected = read_table_if_exists(con, tables.STATUS_AFFECTED)
     mart = incidents_mart(staged_incidents, staged_updates, staged_affected, config)
+    check = start_check(INCIDENTS_CHECK, lists_as_text(mart), incidents_expectations())
     with workspace.warehouse() as con:
         replace_table(con, tables.INCIDENTS, mart)
     context.log.info(
@@ -62,7 +63,5 @@ def incidents(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mat
             "posted_after_the_fact": int(mart["posted_after_the_fact"].sum()),
             "unresolved": int(mart["resolved_at"].null_count()),
         },
-        check_results=[
-            check_result(INCIDENTS_CHECK, lists_as_text(mart), incidents_expectations())
-        ],
+        check_results=[check.result()],
     )

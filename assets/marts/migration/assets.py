@@ -10,15 +10,15 @@ from pipelines.core import tables
 from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.quality import (
     between,
-    check_result,
     check_spec,
     has_columns,
     in_set,
     not_null,
+    start_check,
     unique_together,
 )
 from pipelines.core.resources import Workspace
-from pipelines.core.since import recompute_start, replace_since
+from pipelines.core.since import recompute_start, replace_since, rows_since
 
 MIGRATION_CHECK = "migration_signals_are_well_formed"
 
@@ -85,8 +85,10 @@ def migration_signals(context: dg.AssetExecutionContext, workspace: Workspace) -
     result = build_migration_signals(
         inputs["traffic"], inputs["first_seen"], inputs["crowd"], inputs["ranks"], history
     )
+    result = rows_since(result, "period_start", window_start)
+    check = start_check(MIGRATION_CHECK, _checkable(result), migration_expectations())
     with workspace.warehouse() as con:
-        result = replace_since(con, tables.MIGRATION_SIGNALS, result, "period_start", window_start)
+        replace_since(con, tables.MIGRATION_SIGNALS, result, "period_start", window_start)
     hourly = result.filter(pl.col("grain") == "hour")
     return dg.MaterializeResult(
         metadata={
@@ -97,5 +99,5 @@ def migration_signals(context: dg.AssetExecutionContext, workspace: Workspace) -
             "providers": dg.MetadataValue.json(sorted(result["provider"].unique().to_list())),
             "max_growth_48h_pct": dg.MetadataValue.json(_max_growth_by_provider(hourly)),
         },
-        check_results=[check_result(MIGRATION_CHECK, _checkable(result), migration_expectations())],
+        check_results=[check.result()],
     )

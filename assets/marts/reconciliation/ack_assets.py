@@ -6,7 +6,7 @@ import polars as pl
 from assets.marts.reconciliation.ack_lag import ACK_LAG_COLUMNS, acknowledgement_lag
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import docs_of, table_metadata
-from pipelines.core.quality import between, check_result, check_spec, not_null, unique
+from pipelines.core.quality import between, check_spec, not_null, start_check, unique
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import read_table_if_exists, replace_table
 from pipelines.core.window import analysis_window
@@ -46,6 +46,7 @@ def acknowledgement_lag_mart(context: dg.AssetExecutionContext, workspace: Works
     if groups is None:
         raise dg.Failure("marts.incident_reconciliation does not exist yet: materialize it first")
     mart = acknowledgement_lag(groups, config.providers, window.start_ts, window.end_ts)
+    check = start_check(ACK_LAG_CHECK, mart, ack_lag_expectations())
     with workspace.warehouse() as con:
         replace_table(con, tables.ACKNOWLEDGEMENT_LAG, mart)
     return dg.MaterializeResult(
@@ -61,5 +62,5 @@ def acknowledgement_lag_mart(context: dg.AssetExecutionContext, workspace: Works
                 )
             ),
         },
-        check_results=[check_result(ACK_LAG_CHECK, mart, ack_lag_expectations())],
+        check_results=[check.result()],
     )

@@ -8,7 +8,7 @@ from assets.marts.reconciliation.schema import CLASSIFICATIONS, RECONCILIATION_S
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.column_docs import lists_as_text
-from pipelines.core.quality import Expect, check_result, check_spec, has_columns, in_set, not_null
+from pipelines.core.quality import Expect, check_spec, has_columns, in_set, not_null, start_check
 from pipelines.core.resources import Workspace
 from pipelines.core.tables import sql_name
 from pipelines.core.warehouse import read_table_if_exists, replace_table
@@ -100,6 +100,7 @@ def incident_reconciliation(context: dg.AssetExecutionContext, workspace: Worksp
         window.start_ts,
         window.end_ts,
     )
+    check = start_check(RECONCILIATION_CHECK, lists_as_text(result), reconciliation_expectations())
     with workspace.warehouse() as con:
         replace_table(con, tables.RECONCILIATION, result)
     counts = {
@@ -113,7 +114,5 @@ def incident_reconciliation(context: dg.AssetExecutionContext, workspace: Worksp
             "per_classification": dg.MetadataValue.json(counts),
             "under_reporting_minutes": int(result["under_reporting_minutes"].sum()) if result.height else 0,
         },
-        check_results=[
-            check_result(RECONCILIATION_CHECK, lists_as_text(result), reconciliation_expectations())
-        ],
+        check_results=[check.result()],
     )

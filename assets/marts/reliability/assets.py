@@ -12,7 +12,7 @@ from assets.marts.reliability.window import PERIOD_ALL
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import docs_of, table_metadata
 from pipelines.core.column_docs import column_schema
-from pipelines.core.quality import between, check_result, check_spec, in_set, unique_together
+from pipelines.core.quality import between, check_spec, in_set, start_check, unique_together
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import replace_table
 from pipelines.core.window import analysis_window
@@ -58,6 +58,7 @@ def component_reliability(context: dg.AssetExecutionContext, workspace: Workspac
     mart = reliability_mart(
         inputs.incidents, inputs.affected, window_start, window_end, config, snapshots=inputs.snapshots
     )
+    check = start_check(RELIABILITY_CHECK, mart, reliability_expectations())
     with workspace.warehouse() as con:
         replace_table(con, tables.COMPONENT_RELIABILITY, mart)
     overall = mart.filter((pl.col("component") == COMPONENT_PROVIDER) & (pl.col("period") == PERIOD_ALL))
@@ -82,5 +83,5 @@ def component_reliability(context: dg.AssetExecutionContext, workspace: Workspac
                 {r["provider"]: r["evidence_state"] for r in overall.iter_rows(named=True)}
             ),
         },
-        check_results=[check_result(RELIABILITY_CHECK, mart, reliability_expectations())],
+        check_results=[check.result()],
     )

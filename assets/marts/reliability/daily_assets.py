@@ -10,7 +10,7 @@ from assets.marts.reliability.evidence import EVIDENCE_STATES, NO_EVIDENCE
 from assets.marts.reliability.inputs import read_status_inputs
 from pipelines.core import tables
 from pipelines.core.catalog_metadata import docs_of, table_metadata
-from pipelines.core.quality import between, check_result, check_spec, in_set, unique_together
+from pipelines.core.quality import between, check_spec, in_set, start_check, unique_together
 from pipelines.core.resources import Workspace
 from pipelines.core.warehouse import replace_table
 from pipelines.core.window import analysis_window
@@ -49,6 +49,7 @@ def component_daily_uptime(context: dg.AssetExecutionContext, workspace: Workspa
     mart = daily_uptime_mart(
         inputs.incidents, inputs.affected, window.start_ts, window.end_ts, config, snapshots=inputs.snapshots
     )
+    check = start_check(DAILY_UPTIME_CHECK, mart, daily_uptime_expectations())
     with workspace.warehouse() as con:
         replace_table(con, tables.COMPONENT_DAILY_UPTIME, mart)
     providers = mart.filter(pl.col("component") == COMPONENT_PROVIDER)
@@ -59,5 +60,5 @@ def component_daily_uptime(context: dg.AssetExecutionContext, workspace: Workspa
             "window": f"{window.start} .. {window.end} ({window.source})",
             "days_without_evidence": dg.MetadataValue.json(dict(days_without.sort("provider").iter_rows())),
         },
-        check_results=[check_result(DAILY_UPTIME_CHECK, mart, daily_uptime_expectations())],
+        check_results=[check.result()],
     )

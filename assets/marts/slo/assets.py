@@ -27,15 +27,15 @@ from pipelines.core.frames import to_utc
 from pipelines.core.minute_sli import providers_without, read_daily_counts, read_minute_sli, slo_settings
 from pipelines.core.quality import (
     between,
-    check_result,
     check_spec,
     has_columns,
     in_set,
     not_null,
+    start_check,
     unique_together,
 )
 from pipelines.core.resources import Workspace
-from pipelines.core.since import recompute_start, replace_since
+from pipelines.core.since import recompute_start, replace_since, rows_since
 from pipelines.core.tables import sql_name
 from pipelines.core.warehouse import read_table_if_exists, replace_table, table_exists
 
@@ -159,19 +159,20 @@ def slo_burn(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mate
     with workspace.warehouse() as con:
         minute_sli = read_minute_sli(con, read_from)
     targets = slo_settings(workspace, "availability_target")
-    burn = compute_slo_burn(minute_sli, targets)
-    with workspace.warehouse() as con:
-        burn = replace_since(con, tables.SLO_BURN, burn, "minute", window_start)
+    burn = rows_since(compute_slo_burn(minute_sli, targets), "minute", window_start)
     checked = burn.select(
         "provider", "minute", "requests", "bad_requests", "good_requests", *BURN_RATE_COLUMNS
     )
+    check = start_check(SLO_BURN_CHECK, checked, burn_expectations())
+    with workspace.warehouse() as con:
+        replace_since(con, tables.SLO_BURN, burn, "minute", window_start)
     return dg.MaterializeResult(
         metadata={
             **table_metadata(burn, BURN_COLUMN_DOCS),
             "rows": burn.height,
             "providers_without_slo": dg.MetadataValue.json(providers_without(minute_sli, targets)),
         },
-        check_results=[check_result(SLO_BURN_CHECK, checked, burn_expectations())],
+        check_results=[check.result()],
     )
 
 
@@ -214,6 +215,7 @@ def slo_alerts(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Ma
               else pl.DataFrame(schema=SLO_ALERTS_SCHEMA))
     if earlier is not None and candidates is not None:
         alerts = merge_window(earlier, alerts, window_start, to_utc(last_minutes))
+    check = start_check(SLO_ALERTS_CHECK, alerts, alert_expectations())
     with workspace.warehouse() as con:
         replace_table(con, tables.SLO_ALERTS, alerts)
     return dg.MaterializeResult(
@@ -224,7 +226,7 @@ def slo_alerts(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Ma
                 {r: int(n) for r, n in alerts.group_by("rule").len().iter_rows()} if alerts.height else {}
             ),
         },
-        check_results=[check_result(SLO_ALERTS_CHECK, alerts, alert_expectations())],
+        check_results=[check.result()],
     )
 
 
@@ -244,9 +246,10 @@ def slo_budget(workspace: Workspace) -> dg.MaterializeResult:
     with workspace.warehouse() as con:
         daily = read_daily_counts(con)  # the budget only sums counts: per day, the same sums
     budget = compute_slo_budget(daily, slo_settings(workspace, "availability_target"))
+    check = start_check(SLO_BUDGET_CHECK, budget, budget_expectations())
     with workspace.warehouse() as con:
         replace_table(con, tables.SLO_BUDGET, budget)
     return dg.MaterializeResult(
         metadata={**table_metadata(budget, BUDGET_COLUMN_DOCS), "rows": budget.height},
-        check_results=[check_result(SLO_BUDGET_CHECK, budget, budget_expectations())],
+        check_results=[check.result()],
     )
