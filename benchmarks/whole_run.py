@@ -100,7 +100,7 @@ def incidents_run(data_dir: Path, start: dt.date, end: dt.date, log_path: Path,
                   executor: str | None = None) -> dict:
     """`incidents run` for [start, end] (the executor it chooses), or one forced executor; with step stats."""
     if executor is None:
-        command = [sys.executable, "-m", "pipelines.cli", "run", "--start", start.isoformat(),
+        command = [sys.executable, "-m", "pipelines", "run", "--start", start.isoformat(),
                    "--end", end.isoformat()]
     else:  # the same run on a given executor (for the executor comparison)
         code = ("import sys, datetime as dt; from pipelines.runs import execute_range; "

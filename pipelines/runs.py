@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, executor_run_config, reconstructable_job
-from pipelines.core import quality
+from pipelines.core import gx_process
 from pipelines.core.settings import get_settings
 from pipelines.core.window import Window
 from pipelines.idle_sources import idle_assets
@@ -97,7 +97,9 @@ def execute_range(start: dt.date, end: dt.date, executor: str, window: Window | 
                   select: str | None = None) -> bool:
     """One run of `main_job` (or its `select`ed assets) for [start, end] on `executor`."""
     if executor == "in_process":
-        quality.warm_up()  # Great Expectations loads on the other core while the code location loads
+        gx_process.warm_up()  # Great Expectations loads on the other core while the code location loads
+    else:
+        gx_process.stop()  # started early by `incidents run`; the steps validate in their own processes
     from pipelines.definitions import job_named
 
     persistent = instance()

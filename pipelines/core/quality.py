@@ -9,22 +9,17 @@ failed expectation with a sample of bad values.
 
 from __future__ import annotations
 
-import atexit
 import io
 import os
-import pickle
 import queue
-import subprocess
-import sys
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from pipelines.core import gx_runner
+from pipelines.core import gx_process, gx_runner
 
 MAX_VALIDATED_ROWS = 500_000  # larger frames are validated on an evenly spaced sample of this size
 
@@ -57,70 +52,6 @@ def has_columns(*columns: str) -> Expect:
     return Expect("ExpectTableColumnsToMatchSet", {"column_set": list(columns), "exact_match": False})
 
 
-class _Worker:
-    """The Great Expectations worker process (`pipelines.core.gx_runner`) and the pipe to it."""
-
-    def __init__(self) -> None:
-        root = str(Path(__file__).resolve().parents[2])
-        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.core.gx_runner"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": path, "GX_ANALYTICS_ENABLED": "false"})
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def ask(self, ipc: bytes, expectations: list[tuple[str, dict]]) -> list[dict]:
-        try:
-            pickle.dump((ipc, expectations), self.process.stdin)
-            self.process.stdin.flush()
-            status, body = pickle.load(self.process.stdout)
-        except (BrokenPipeError, EOFError):
-            raise RuntimeError(f"the Great Expectations worker process exited (code {self.process.wait()}) "
-                               "before it answered; its error, if any, is on stderr above") from None
-        if status != "ok":
-            raise RuntimeError(f"Great Expectations failed on this suite in the worker process:\n{body}")
-        return body
-
-    def stop(self) -> None:
-        self.process.stdin.close()
-        self.process.kill()
-        self.process.wait()
-
-
-_worker_lock = threading.Lock()
-_workers: list[_Worker] = []  # the one live worker of this process, once started
-
-
-def _in_place() -> bool:
-    """GX is imported in this process already (a forkserver or Celery worker preloaded it): no worker."""
-    return "great_expectations" in sys.modules
-
-
-def _worker() -> _Worker:
-    """The live worker, started if there is none (or the last one died)."""
-    if not _workers or not _workers[0].alive():
-        if not _workers:
-            atexit.register(_stop_worker)
-        _workers[:] = [_Worker()]
-    return _workers[0]
-
-
-def _stop_worker() -> None:
-    with _worker_lock:
-        for worker in _workers:
-            worker.stop()
-        _workers.clear()
-
-
-def warm_up() -> None:
-    """Start Great Expectations loading in its worker process, so the seconds it takes overlap the run's
-    imports and first steps on another core instead of delaying the first check."""
-    if not _in_place():
-        with _worker_lock:
-            _worker()
-
-
 _asking: dict[int, queue.SimpleQueue] = {}  # pid -> the queue of the thread that talks to the worker
 _asking_lock = threading.Lock()
 
@@ -132,7 +63,7 @@ def _submit(frame: pl.DataFrame, expectations: list[Expect]) -> Future:
     on (writes its table, computes its metadata); in place, it runs now."""
     requests = [(e.kind, e.kwargs) for e in expectations]
     future: Future = Future()
-    if _in_place():
+    if gx_process.in_place():
         try:
             future.set_result(gx_runner.run_suite(frame.to_pandas(), requests))
         except Exception as exc:  # noqa: BLE001 - raised again where the result is read, as the worker's are
@@ -155,8 +86,7 @@ def _ask_in_turn(requests: queue.SimpleQueue) -> None:
         future, ipc, expectations = requests.get()
         if future.set_running_or_notify_cancel():
             try:
-                with _worker_lock:
-                    future.set_result(_worker().ask(ipc, expectations))
+                future.set_result(gx_process.ask(ipc, expectations))
             except Exception as exc:  # noqa: BLE001 - the step that reads the result gets it
                 future.set_exception(exc)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.core import quality
+from pipelines.core import gx_process
 from pipelines.core.config import ProvidersConfig, load_providers
 from pipelines.core.settings import Settings, get_settings
 from pipelines.core.warehouse import connect
@@ -24,7 +24,7 @@ class Workspace(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """At run start: Great Expectations loads in its worker process while the first steps work."""
-        quality.warm_up()
+        gx_process.warm_up()
 
     @property
     def settings(self) -> Settings:

@@ -97,7 +97,7 @@ def test_sensor_dedups_through_dagster(tmp_path, monkeypatch):
 
 def test_ingest_steps_outrank_every_other_step():
     """The executor breaks ties between ready steps by `dagster/priority`: every ingest step (staging) has it,
-    no other step has, so ingest goes first whenever a mart could start as early (quality.warm_up)."""
+    no other step has, so ingest goes first whenever a mart could start as early (gx_process.warm_up)."""
     graph = defs.resolve_asset_graph()
     priority = {
         key.to_user_string(): int(graph.get(key).assets_def.op.tags.get("dagster/priority", 0))

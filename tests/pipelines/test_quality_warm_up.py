@@ -9,7 +9,7 @@ import threading
 import polars as pl
 import pytest
 
-from pipelines.core import quality
+from pipelines.core import gx_process, quality
 
 STATUS_SUITE = [quality.between("status", 100, 599), quality.not_null("status")]
 
@@ -20,8 +20,8 @@ def _outcome(frame: pl.DataFrame) -> list[tuple]:
 
 
 def test_threads_share_one_worker_and_get_their_own_answers():
-    quality.warm_up()
-    (worker,) = quality._workers
+    gx_process.warm_up()
+    (worker,) = gx_process._workers
     frames = [pl.DataFrame({"status": [200] * n + [700 + n]}) for n in range(6)]
     seen: dict[int, list[tuple]] = {}
     threads = [threading.Thread(target=lambda n=n: seen.__setitem__(n, _outcome(frames[n]))) for n in range(6)]
@@ -29,17 +29,17 @@ def test_threads_share_one_worker_and_get_their_own_answers():
         thread.start()
     for thread in threads:
         thread.join()
-    assert quality._workers == [worker]  # started once, whoever asked first
+    assert gx_process._workers == [worker]  # started once, whoever asked first
     for n in range(6):
         assert sorted(seen[n]) == [("`status` in [100, 599]", False, 1, [str(700 + n)]),
                                    ("`status` never null", True, 0, [])]
 
 
 def test_warm_up_is_a_no_op_while_the_worker_lives():
-    quality.warm_up()
-    before = quality._workers[0].process.pid
-    quality.warm_up()
-    assert quality._workers[0].process.pid == before
+    gx_process.warm_up()
+    before = gx_process._workers[0].process.pid
+    gx_process.warm_up()
+    assert gx_process._workers[0].process.pid == before
     assert "great_expectations" not in sys.modules  # GX stays out of the run's process
 
 
@@ -53,15 +53,15 @@ def test_nested_columns_and_a_sampled_frame_reach_the_worker_intact():
 
 
 def test_a_dead_worker_is_a_clear_error_once_and_the_next_check_starts_a_new_one():
-    quality.warm_up()
-    worker = quality._workers[0]
+    gx_process.warm_up()
+    worker = gx_process._workers[0]
     os.kill(worker.process.pid, signal.SIGKILL)
     worker.process.wait()
     with pytest.raises(RuntimeError, match=r"worker process exited \(code -9\)"):
         worker.ask(b"", [])
     assert sorted(_outcome(pl.DataFrame({"status": [200]}))) == [("`status` in [100, 599]", True, 0, []),
                                                           ("`status` never null", True, 0, [])]
-    assert quality._workers[0] is not worker
+    assert gx_process._workers[0] is not worker
 
 
 def test_a_suite_that_gx_rejects_comes_back_as_an_error_with_its_traceback():
@@ -73,10 +73,10 @@ def test_a_suite_that_gx_rejects_comes_back_as_an_error_with_its_traceback():
 def test_a_process_that_preloaded_gx_validates_in_place_without_a_worker():
     # what a multiprocess step forked from the forkserver (or a Celery worker started with -i) does
     code = ("import great_expectations, polars as pl\n"
-            "from pipelines.core import quality\n"
-            "quality.warm_up()\n"
+            "from pipelines.core import gx_process, quality\n"
+            "gx_process.warm_up()\n"
             "out = quality.validate(pl.DataFrame({'status': [700]}), [quality.between('status', 100, 599)])\n"
-            "print(quality._workers, [(o['success'], o['unexpected_count']) for o in out])\n")
+            "print(gx_process._workers, [(o['success'], o['unexpected_count']) for o in out])\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
     assert done.stdout.strip() == "[] [(False, 1)]"
@@ -95,7 +95,7 @@ def test_checks_started_before_a_write_report_what_a_check_after_it_would():
 
 
 def test_a_started_check_raises_where_its_result_is_read():
-    quality.warm_up()
+    gx_process.warm_up()
     pending = quality.start_check("bad", pl.DataFrame({"status": [200]}), [quality.Expect("ExpectNoSuchThing")])
     with pytest.raises(RuntimeError, match="Great Expectations failed on this suite"):
         pending.result()
@@ -110,3 +110,14 @@ def test_the_command_exits_after_a_started_check():
     done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "Incident analytics" in done.stdout
+
+
+@pytest.mark.parametrize(("args", "started"), [(["run", "--help"], "[False]"), (["check", "--help"], "[]")])
+def test_the_command_starts_gx_before_dagster_when_it_will_validate(args, started):
+    code = ("import atexit, sys; from pipelines.core import gx_process; seen = []; "
+            "gx_process.warm_up = lambda: seen.append('dagster' in sys.modules); "
+            "atexit.register(lambda: print('started', seen)); "
+            f"sys.argv = ['incidents', *{args!r}]; from pipelines import launch; launch.main()")
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith(f"started {started}")

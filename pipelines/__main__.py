@@ -1,0 +1,5 @@
+"""`python -m pipelines`: the `incidents` command."""
+
+from pipelines.launch import main
+
+main()
