@@ -14,6 +14,7 @@ history through power loss uses PostgreSQL (deploy/). Other SQLite files are lef
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from pathlib import Path
@@ -22,24 +23,31 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 _registered: list[bool] = []
+_INSTANCE_FILE = "incidents_instance_file"  # key in a connection record's info
 
 
-def _instance_home() -> Path | None:
+@functools.lru_cache(maxsize=256)
+def _under(path: str, home: str) -> bool:
+    """Whether the SQLite file `path` lies under the instance home (paths resolved once per process: a run
+    opens some 700 connections to a handful of files)."""
+    return Path(path).resolve().is_relative_to(Path(home).resolve())
+
+
+def _note_instance_file(_dialect, record, cargs, _cparams) -> None:
+    """Before SQLite opens a file (`cargs[0]`): remember on the connection's record whether it is run history."""
     home = os.environ.get("DAGSTER_HOME")
-    return Path(home).resolve() if home else None
+    target = str(cargs[0]) if cargs else ""
+    record.info[_INSTANCE_FILE] = bool(home and target and not target.startswith(":") and _under(target, home))
 
 
-def _no_fsync_for_instance_files(dbapi_connection, _record) -> None:
-    home = _instance_home()
-    if home is None or not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    files = [row[2] for row in dbapi_connection.execute("PRAGMA database_list").fetchall() if row[2]]
-    if any(Path(f).resolve().is_relative_to(home) for f in files):
+def _no_fsync_for_instance_files(dbapi_connection, record) -> None:
+    if record.info.get(_INSTANCE_FILE) and isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.execute("PRAGMA synchronous = OFF")
 
 
 def relax_instance_sync() -> None:
-    """Register the hook once per process (before the instance opens its storage)."""
+    """Register the hooks once per process (before the instance opens its storage)."""
     if not _registered:
+        event.listen(Engine, "do_connect", _note_instance_file)
         event.listen(Engine, "connect", _no_fsync_for_instance_files)
         _registered.append(True)
