@@ -68,17 +68,21 @@ QUERIES = {
 }
 
 
-# What the history before `since` contributes to the rows from `since` on. Hours are UTC.
-PERIOD_STARTS_SQL = f"""
-SELECT provider, date_trunc('hour', timezone('UTC', minute)) AS period_start, requests > 0 AS active
-FROM {sql_name(tables.MINUTE_SLI)} WHERE provider IS NOT NULL AND minute IS NOT NULL
-UNION ALL
-SELECT provider, date_trunc('hour', timezone('UTC', ts)), reports > 0
-FROM {sql_name(tables.CROWD_REPORTS)} WHERE provider IS NOT NULL AND ts IS NOT NULL
-UNION ALL
-SELECT provider, date_trunc('hour', timezone('UTC', first_ts)), false
-FROM {sql_name(tables.REQUEST_LOG_CLIENTS)} WHERE provider IS NOT NULL AND client_id IS NOT NULL AND first_ts IS NOT NULL
-"""
+# What the history before `since` contributes to the rows from `since` on. Hours are UTC; each source is
+# reduced to its first hour (with traffic or reports: first active) per provider before they are combined.
+FIRST_HOURS_SQL = {
+    tables.MINUTE_SLI: f"""
+SELECT provider, date_trunc('hour', timezone('UTC', min(minute))) AS first_hour,
+       date_trunc('hour', timezone('UTC', min(minute) FILTER (WHERE requests > 0))) AS first_active
+FROM {sql_name(tables.MINUTE_SLI)} WHERE provider IS NOT NULL AND minute IS NOT NULL GROUP BY provider""",
+    tables.CROWD_REPORTS: f"""
+SELECT provider, date_trunc('hour', timezone('UTC', min(ts))), date_trunc('hour', timezone('UTC', min(ts) FILTER (WHERE reports > 0)))
+FROM {sql_name(tables.CROWD_REPORTS)} WHERE provider IS NOT NULL AND ts IS NOT NULL GROUP BY provider""",
+    tables.REQUEST_LOG_CLIENTS: f"""
+SELECT provider, date_trunc('hour', timezone('UTC', min(first_ts))), NULL::TIMESTAMP
+FROM {sql_name(tables.REQUEST_LOG_CLIENTS)}
+WHERE provider IS NOT NULL AND client_id IS NOT NULL AND first_ts IS NOT NULL GROUP BY provider""",
+}
 
 RANK_HISTORY_SQL = f"""
 SELECT provider, country, chart, min(day) AS first_day,
@@ -122,13 +126,11 @@ def read_inputs(con: duckdb.DuckDBPyConnection, since: dt.datetime | None = None
 
 def history_before(con: duckdb.DuckDBPyConnection, since: dt.datetime) -> History:
     """What the rows before `since` contribute to the mart's rows from `since` on."""
-    sources = [tables.MINUTE_SLI, tables.CROWD_REPORTS, tables.REQUEST_LOG_CLIENTS]
-    parts = [part for part, table in zip(PERIOD_STARTS_SQL.split("UNION ALL"), sources, strict=True)
-             if table_exists(con, table)]
+    parts = [sql for table, sql in FIRST_HOURS_SQL.items() if table_exists(con, table)]
     providers, first_hour, first_active = [], None, {}
     if parts:
         summary = con.sql(
-            f"SELECT provider, min(period_start) AS first_hour, min(period_start) FILTER (WHERE active) AS first_active "
+            "SELECT provider, min(first_hour) AS first_hour, min(first_active) AS first_active "
             f"FROM ({' UNION ALL '.join(parts)}) GROUP BY provider ORDER BY provider"
         ).pl()
         summary = to_utc(summary)
