@@ -91,22 +91,23 @@ def thin_snapshots(status_dir: Path, keep: int) -> int:
 
 
 def incremental(work: Path, history_days: tuple[int, ...], repeats: int) -> dict:
-    """One new day after each history length: the history is materialised first (untimed), then the day."""
-    out = {}
+    """One new day after each history length: every history is materialised first (untimed), then the day's
+    runs alternate between the histories, so a change in the machine's load falls on both alike."""
+    histories, runs = {}, {days: [] for days in history_days}
     for days in history_days:
         start = INCREMENTAL_DAY - dt.timedelta(days=days)
         data_dir = work / f"history_{days}"
         write_scenario(data_dir, start, INCREMENTAL_DAY, scale=INCREMENTAL_SCALE)
-        history = incidents_run(data_dir, start, INCREMENTAL_DAY - dt.timedelta(days=1), work / f"h{days}.log")
-        _print_run(f"history of {days} days (set-up)", history)
-        # the first run materialises the new day; repeats materialise it again (the same work, idempotent)
-        runs = [incidents_run(data_dir, INCREMENTAL_DAY, INCREMENTAL_DAY, work / f"h{days}-{i}.log")
-                for i in range(repeats)]
-        for result in runs:
+        histories[days] = incidents_run(data_dir, start, INCREMENTAL_DAY - dt.timedelta(days=1), work / f"h{days}.log")
+        _print_run(f"history of {days} days (set-up)", histories[days])
+    # the first run materialises the new day; repeats materialise it again (the same work, idempotent)
+    for i in range(repeats):
+        for days in history_days:
+            result = incidents_run(work / f"history_{days}", INCREMENTAL_DAY, INCREMENTAL_DAY, work / f"h{days}-{i}.log")
+            runs[days].append(result)
             _print_run(f"one new day after {days} days", result)
-        out[str(days)] = {"history_seconds": history["seconds"], "history_executor": history["executor"],
-                          **_summary(runs)}
-    return out
+    return {str(days): {"history_seconds": histories[days]["seconds"], "history_executor": histories[days]["executor"],
+                        **_summary(runs[days])} for days in history_days}
 
 
 def _summary(runs: list[dict]) -> dict:
