@@ -3,8 +3,9 @@
 There is no maintained dagster-ge for GX 1.x, so this is the small bridge: a suite is a list of
 `Expect` values (`check_spec` turns the list into the check's description, so what the catalog says
 is what runs), validated with an ephemeral GX context on a pandas copy of the frame (in a worker process that
-loads GX on another core: `gx_runner`), and turned into a `dg.AssetCheckResult` whose metadata lists each
-failed expectation with a sample of bad values.
+loads GX on another core: `gx_process`, `gx_runner`), and turned into a `dg.AssetCheckResult` whose metadata
+lists each failed expectation with a sample of bad values. A step starts its suite (`start_check`) before it
+writes its table and reads the result (`.result()`) when it reports, so the two overlap.
 """
 
 from __future__ import annotations
