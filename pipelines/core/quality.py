@@ -85,11 +85,10 @@ def _ask_in_turn(requests: queue.SimpleQueue) -> None:
     """Send each request to the worker in the order they were started and settle its future."""
     while True:
         future, ipc, expectations = requests.get()
-        if future.set_running_or_notify_cancel():
-            try:
-                future.set_result(gx_process.ask(ipc, expectations))
-            except Exception as exc:  # noqa: BLE001 - the step that reads the result gets it
-                future.set_exception(exc)
+        try:
+            future.set_result(gx_process.ask(ipc, expectations))
+        except Exception as exc:  # noqa: BLE001 - the step that reads the result gets it
+            future.set_exception(exc)
 
 
 def _prepared(frame: pl.DataFrame) -> pl.DataFrame:

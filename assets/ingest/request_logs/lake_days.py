@@ -108,7 +108,7 @@ def _plan(settings: Settings, days: set[str], index: dict[str, FileDays]) -> _Pl
             path = safe_path(settings.data_dir, *rel.split("/")) if stamp else None
         except UnsafePathError:
             path = None
-        if path is None or not path.is_file():
+        if path is None:  # no longer a regular file, or now leads out of the data dir
             plan.gone.append(rel)
             continue
         plan.add(rel.split("/")[2], RawFile(path, rel, file_format(path)))

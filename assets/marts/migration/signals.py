@@ -232,8 +232,7 @@ def rank_signals(ranks: pl.DataFrame, history: History | None = None) -> pl.Data
         .agg(pl.col("best_rank").min())
     )
     first_day, series = ranks["day"].min(), ranks.select(keys).unique()
-    before = pl.DataFrame({**{k: [] for k in keys}, "days_at_1_before": [], "first_day_at_1_before": []},
-                          schema={**dict.fromkeys(keys, pl.String), "days_at_1_before": pl.Int64,
+    before = pl.DataFrame(schema={**dict.fromkeys(keys, pl.String), "days_at_1_before": pl.Int64,
                                   "first_day_at_1_before": pl.Date})
     if history is not None and history.ranks is not None:
         first_day = max(history.since.date(), history.ranks["first_day"].min())
