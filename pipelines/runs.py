@@ -10,6 +10,7 @@ import os
 import shutil
 import threading
 import uuid
+from contextlib import nullcontext
 from pathlib import Path
 
 import dagster as dg
@@ -19,6 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, executor_run_config, reconstructable_job
 from pipelines.core import gx_process
 from pipelines.core.settings import get_settings
+from pipelines.core.warehouse import kept_open
 from pipelines.core.window import Window
 from pipelines.idle_sources import idle_assets
 from pipelines.instance_storage import relax_instance_sync
@@ -57,11 +59,14 @@ def _watch(instance: dg.DagsterInstance, invocation: str, total_steps: int, done
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("materialising", total=total_steps)
+        run_id = None
         while True:
             finished = done.wait(0.5)
-            runs = instance.get_runs(dg.RunsFilter(tags={INVOCATION_TAG: invocation}), limit=1)
-            if runs:
-                records = instance.get_records_for_run(runs[0].run_id, of_type=ended).records
+            if run_id is None:
+                runs = instance.get_runs(dg.RunsFilter(tags={INVOCATION_TAG: invocation}), limit=1)
+                run_id = runs[0].run_id if runs else None
+            if run_id is not None:
+                records = instance.get_records_for_run(run_id, of_type=ended).records
                 latest = records[-1].event_log_entry.step_key if records else ""
                 description = "materialised" if finished else f"materialising {latest or ''}".strip()
                 progress.update(task, completed=len(records), description=description)
@@ -122,9 +127,13 @@ def execute_range(start: dt.date, end: dt.date, executor: str, window: Window | 
     done = threading.Event()
     watcher = threading.Thread(target=_watch, args=(persistent, invocation, steps, done), daemon=True)
     watcher.start()
+    # In-process steps share one open warehouse (a new DuckDB instance per connection costs ~15 ms); step
+    # processes of the other executors connect for their writes only, so they do not hold each other up.
+    keep = kept_open(get_settings().warehouse_path) if executor == "in_process" else nullcontext()
     try:
-        result = dg.execute_job(reconstructable_job("main_job"), instance=persistent, tags=tags,
-                                run_config=run_config, asset_selection=keys)
+        with keep:
+            result = dg.execute_job(reconstructable_job("main_job"), instance=persistent, tags=tags,
+                                    run_config=run_config, asset_selection=keys)
     finally:
         done.set()
         watcher.join()

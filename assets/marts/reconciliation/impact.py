@@ -71,10 +71,12 @@ def peak_error_ratio(
         window_end=pl.col("ended_at"),
     ).sort("window_start")
     # Groups of one provider never overlap, so each minute belongs to at most the last group starting
-    # at or before it: an as-of join instead of a range join.
+    # at or before it: an as-of join instead of a range join. Both sides are sorted by their key (so
+    # within every provider too), which Polars cannot verify when `by` is given.
     return (
         sli.sort("minute")
-        .join_asof(spans, left_on="minute", right_on="window_start", by="provider", strategy="backward")
+        .join_asof(spans, left_on="minute", right_on="window_start", by="provider", strategy="backward",
+                   check_sortedness=False)
         .filter(pl.col("group_no").is_not_null() & (pl.col("minute") < pl.col("window_end")))
         .group_by("provider", "group_no")
         .agg(
