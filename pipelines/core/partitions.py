@@ -1,22 +1,53 @@
 """Daily UTC partitions shared by every time-series asset.
 
-They cover any day a user may have evidence for: from FIRST_DAY up to yesterday (Dagster offers a day once
-it has ended in UTC). The analysed window is chosen per run (CLI flags or the config's `analysis` block),
-never here.
+They cover any day a user may have evidence for: from the first day up to yesterday (Dagster offers a day
+once it has ended in UTC). The first day is 2020-01-01 (no AI provider's API is older: OpenAI's opened in
+June 2020) or $INCIDENTS_FIRST_DAY, read when the code location loads. Every day of the range costs Dagster
+work in each run (a step with partitioned inputs lists them all), so the range starts no earlier than
+evidence can. The analysed window is chosen per run (CLI flags or the config's `analysis` block), never here.
 """
 
 import datetime as dt
+import os
+import re
 
 import dagster as dg
 
-FIRST_DAY = dt.date(2010, 1, 1)
-
-daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY.isoformat(), timezone="UTC")
-
-# A backfill of any range is one run, so each asset sees the whole range at once.
-single_run = dg.BackfillPolicy.single_run()
+FIRST_DAY_ENV = "INCIDENTS_FIRST_DAY"
+DEFAULT_FIRST_DAY = dt.date(2020, 1, 1)
+EARLIEST_FIRST_DAY = dt.date(1970, 1, 1)
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def last_complete_day(now: dt.datetime | None = None) -> dt.date:
     """Yesterday in UTC: the newest day a partition exists for."""
     return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).date() - dt.timedelta(days=1)
+
+
+def first_day_from(value: str | None, now: dt.datetime | None = None) -> tuple[dt.date, str | None]:
+    """The first partition day an $INCIDENTS_FIRST_DAY value names, and what is wrong with it (one line, for
+    `incidents check`) or None; a wrong or unset value gives the default."""
+    if not value:
+        return DEFAULT_FIRST_DAY, None
+    try:
+        day = dt.date.fromisoformat(value) if _DAY.fullmatch(value) else None
+    except ValueError:  # 2026-02-30
+        day = None
+    if day is None:
+        problem = "not a day"
+    elif day < EARLIEST_FIRST_DAY:
+        problem = f"before {EARLIEST_FIRST_DAY}"
+    elif day > last_complete_day(now):
+        problem = f"after {last_complete_day(now)}, the newest complete UTC day"
+    else:
+        return day, None
+    return DEFAULT_FIRST_DAY, (f"{FIRST_DAY_ENV}={value!r}: {problem}; set the first UTC day to partition as "
+                               f"YYYY-MM-DD, or unset it for {DEFAULT_FIRST_DAY}")
+
+
+FIRST_DAY, FIRST_DAY_PROBLEM = first_day_from(os.environ.get(FIRST_DAY_ENV))
+
+daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY.isoformat(), timezone="UTC")
+
+# A backfill of any range is one run, so each asset sees the whole range at once.
+single_run = dg.BackfillPolicy.single_run()

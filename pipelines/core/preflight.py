@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pipelines.core.config import ConfigError, ProvidersConfig, load_providers
 from pipelines.core.cost_model import load_cost_model
 from pipelines.core.lake import DayLake
-from pipelines.core.partitions import FIRST_DAY, last_complete_day
+from pipelines.core.partitions import FIRST_DAY, FIRST_DAY_ENV, FIRST_DAY_PROBLEM, last_complete_day
 from pipelines.core.settings import Settings
 
 DAY_SOURCES = ("app_rankings", "crowd_reports", "request_logs")
@@ -32,8 +32,9 @@ def _config_lines(error: ConfigError) -> list[str]:
 
 
 def check_config(settings: Settings) -> tuple[ProvidersConfig | None, list[str]]:
-    """The providers file and the cost model beside it, validated; the problems as one line each."""
-    problems: list[str] = []
+    """The providers file, the cost model beside it and $INCIDENTS_FIRST_DAY, validated; the problems as one
+    line each."""
+    problems: list[str] = [FIRST_DAY_PROBLEM] if FIRST_DAY_PROBLEM else []
     config = None
     try:
         config = load_providers(settings.config_path)
@@ -115,7 +116,8 @@ def check_range(start: dt.date, end: dt.date, evidence: Evidence, today_utc: dt.
     if end < start:
         return f"--end {end} is before --start {start}"
     if start < FIRST_DAY:
-        return f"--start {start} is before {FIRST_DAY}, the first day the pipeline partitions"
+        return (f"--start {start} is before {FIRST_DAY}, the first day the pipeline partitions "
+                f"(set {FIRST_DAY_ENV} to an earlier day to keep older evidence)")
     if end > yesterday:
         return (f"--end {end} is in the future or today: the newest complete UTC day is {yesterday}; "
                 "a day is analysed once it has ended")

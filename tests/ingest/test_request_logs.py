@@ -120,7 +120,7 @@ def test_rows_go_to_their_own_utc_day_whatever_the_folder(tmp_path, mapping, fas
     stamps = ["2026-03-01T23:59:59.999Z", "2026-03-02T00:30:00+01:00", "2026-03-02T00:00:00Z",
               "2026-03-02T23:59:59Z", "2026-03-02T19:00:00-05:00", "2026-03-03T00:00:00Z"]
     (day / "spans.jsonl").write_text("".join(_LINE.format(ts=ts) for ts in stamps))
-    (day / "zz-old.jsonl").write_text(_LINE.format(ts="2009-12-31T23:59:59Z"))  # before any partition
+    (day / "zz-old.jsonl").write_text(_LINE.format(ts="2019-12-31T23:59:59Z"))  # before any partition
     out = tmp_path / "out"
     result = ingest_files(list_folder(day, day.parents[2])[0], out, mapping, now=LATE_NOW, fast_path=fast_path,
                           one_day=DAY)
@@ -128,7 +128,7 @@ def test_rows_go_to_their_own_utc_day_whatever_the_folder(tmp_path, mapping, fas
     assert old.rows_by_day == {} and old.rows_quarantined == 1
     assert spans.rows_by_day == {"2026-03-01": 2, DAY: 2, "2026-03-03": 2}  # 00:30+01:00 is 23:30 the day before
     assert spans.parser == ("native" if fast_path else "lines")
-    assert _reasons(result) == {("zz-old.jsonl", 1): "ts: 2009-12-31T23:59:59Z is before 2010-01-01, "
+    assert _reasons(result) == {("zz-old.jsonl", 1): "ts: 2019-12-31T23:59:59Z is before 2020-01-01, "
                                                     "the first day the pipeline keeps"}
     per_day = {d: duckdb.sql(f"SELECT count(*) FROM read_parquet('{out}/day={d}/*.parquet')").fetchall()[0][0]
                for d in spans.rows_by_day}

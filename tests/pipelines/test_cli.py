@@ -76,7 +76,7 @@ def test_check_reports_bad_yaml_and_a_bad_layout(data):
 
 
 @pytest.mark.parametrize(("start", "end", "expected"), [
-    ("2009-12-31", "2010-01-02", "is before 2010-01-01, the first day the pipeline partitions"),
+    ("2019-12-31", "2020-01-02", "is before 2020-01-01, the first day the pipeline partitions"),
     ("2026-03-01", "2099-01-01", "is in the future or today"),
     ("2026-03-02", "2026-03-01", "is before --start"),
     ("2021-01-01", "2021-01-31", "no evidence for 2021-01-01 .. 2021-01-31"),
@@ -106,13 +106,13 @@ def test_dates_are_typed_and_flags_override_the_env(data, tmp_path):
 
 
 def test_check_range_accepts_any_past_window_with_evidence():
-    evidence = Evidence(days={"request_logs": [dt.date(2015, 6, 1)], "crowd_reports": [], "app_rankings": []},
+    evidence = Evidence(days={"request_logs": [dt.date(2021, 6, 1)], "crowd_reports": [], "app_rankings": []},
                         status_snapshots=0)
     today = dt.date(2026, 12, 4)
-    assert check_range(dt.date(2015, 5, 30), dt.date(2015, 6, 2), evidence, today) is None
+    assert check_range(dt.date(2021, 5, 30), dt.date(2021, 6, 2), evidence, today) is None
     assert check_range(dt.date(2026, 12, 3), dt.date(2026, 12, 3), Evidence({}, 1), today) is None
     assert "in the future" in check_range(dt.date(2026, 12, 3), dt.date(2026, 12, 4), Evidence({}, 1), today)
-    assert "no evidence" in check_range(dt.date(2016, 1, 1), dt.date(2016, 1, 2), evidence, today)
+    assert "no evidence" in check_range(dt.date(2022, 1, 1), dt.date(2022, 1, 2), evidence, today)
 
 
 def test_version():

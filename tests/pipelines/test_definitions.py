@@ -30,7 +30,7 @@ def test_schedule_requests_yesterdays_partition_over_the_configs_window(tmp_path
     with dg.build_schedule_context(scheduled_execution_time=tick, repository_def=repository) as context:
         requests = list(schedule.evaluate_tick(context).run_requests)
     assert [r.partition_key for r in requests] == ["2026-03-02"]
-    # the 30 days ending yesterday, named in the tags: the marts recompute from 2026-02-01, not from 2010
+    # the 30 days ending yesterday, named in the tags: the marts recompute from 2026-02-01, not from 2020
     assert requests[0].tags["incidents/window_start"] == "2026-02-01"
     assert requests[0].tags["incidents/window_end"] == "2026-03-02"
 

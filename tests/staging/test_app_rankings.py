@@ -70,7 +70,7 @@ def test_asset_is_a_single_run_daily_partition_over_the_raw_files():
     spec = app_ranks.specs_by_key[dg.AssetKey(["staging", "app_ranks"])]
     assert dg.AssetKey(["raw", "app_rankings"]) in {dep.asset_key for dep in spec.deps}
     assert app_ranks.backfill_policy == dg.BackfillPolicy.single_run()
-    assert app_ranks.partitions_def.get_first_partition_key() == "2010-01-01"
+    assert app_ranks.partitions_def.get_first_partition_key() == "2020-01-01"
     (check_spec,) = app_ranks.check_specs
     assert check_spec.name == APP_RANKS_CHECK and check_spec.blocking
 

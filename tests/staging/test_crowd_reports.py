@@ -94,7 +94,7 @@ def test_materialize_writes_the_partition_and_its_rejects_and_reruns_are_identic
 def test_asset_is_a_single_run_daily_partition_over_the_raw_files():
     spec = crowd_reports.specs_by_key[dg.AssetKey(["staging", "crowd_reports"])]
     assert dg.AssetKey(["raw", "crowd_reports"]) in {dep.asset_key for dep in spec.deps}
-    assert crowd_reports.partitions_def.get_first_partition_key() == "2010-01-01"
+    assert crowd_reports.partitions_def.get_first_partition_key() == "2020-01-01"
     assert crowd_reports.backfill_policy == dg.BackfillPolicy.single_run()
     (check_spec,) = crowd_reports.check_specs
     assert check_spec.name == CROWD_REPORTS_CHECK and check_spec.blocking
