@@ -46,6 +46,7 @@ def display_names(workspace) -> dict[str, str]:
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: Table) -> list[str]:
+    """The table's columns in order; none when it does not exist (a table has at least one)."""
     schema, name = checked(table).split(".")
     # fetchall() so no pending result is left on the connection (DuckDB 2 refuses the next query).
     rows = con.execute(
@@ -68,10 +69,8 @@ def read_mart(
     `where` is SQL from code (e.g. "WHERE minute >= ? AND minute < ?") with values bound from `params`.
     """
     name = checked(table)
-    if not table_exists(con, name):
-        return None
     columns = table_columns(con, name)
-    if any(c not in columns for c in required):
+    if not columns or any(c not in columns for c in required):
         return None
     return to_utc(con.sql(f"SELECT * FROM {name} {where}", params=list(params) or None).pl())
 
@@ -86,7 +85,7 @@ def read_between(
 ) -> pl.DataFrame | None:
     """Rows of a large time-series mart with start <= ts_column < end (None if unavailable)."""
     name = checked(table)
-    if not table_exists(con, name) or ts_column not in table_columns(con, name):
+    if ts_column not in table_columns(con, name):
         return None
     if not _COLUMN.match(ts_column):
         raise ValueError(f"not a column name: {ts_column!r}")
@@ -101,8 +100,6 @@ def time_span(
     name = checked(table)
     if not all(_COLUMN.match(c) for c in (ts_column, not_null or ts_column)):
         raise ValueError(f"not a column name: {ts_column!r} / {not_null!r}")
-    if not table_exists(con, name):
-        return None
     columns = table_columns(con, name)
     if ts_column not in columns:
         return None
