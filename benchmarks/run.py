@@ -4,10 +4,11 @@ Generates N synthetic request rows (JSONL, CSV and their gzip variants; benchmar
 temp data dir, then measures, each step in a fresh subprocess (time of the work itself, peak RSS of
 that process: VmHWM), engines interleaved within each repeat:
 
-  ingest at N    pipeline (write_day_partition -> ingest_day, per day) | DuckDB | Polars    x repeats
-  SLI at N       pipeline (the provider_minute_sli asset body)        | DuckDB | Polars    x repeats
+  ingest at N    pipeline (write_day_partition -> ingest_day, per day) | DuckDB | Polars,
+                 then pipeline | DuckDB at 2N (growth; the N files again under new names)  x repeats
+  SLI at N       pipeline (the provider_minute_sli asset body)        | DuckDB | Polars,
+                 then pipeline | DuckDB at 2N                                              x repeats
   pandas size    ingest and SLI: pipeline | DuckDB | Polars | pandas (1 M rows: pandas is slow at N)
-  2N             pipeline ingest and SLI (growth; the N files again under new names)      x repeats
   one day        a clean day | the same day with 0.01 % of lines broken (the exact path)    x repeats
 
 and the whole pipeline as a user runs it (`incidents run`, pipeline_runs.py): one day of --run-rows rows
@@ -47,6 +48,7 @@ EMPTY_HISTORY_SNAPSHOTS = 20
 HISTORY_DAYS = (30, 365)
 INGEST_STEPS = ("ingest_pipeline", "ingest_duckdb", "ingest_polars")
 SLI_STEPS = ("sli_pipeline", "sli_duckdb", "sli_polars")
+GROWTH_STEPS = ("ingest_pipeline", "ingest_duckdb", "sli_pipeline", "sli_duckdb")  # also measured at 2N
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -109,12 +111,16 @@ def make_datasets(args: argparse.Namespace, work: Path) -> tuple[dict, dict, dic
 def measure_engines(rec: Recorder, datasets: dict, repeats: int) -> None:
     """Ingest, then SLI over the pipeline's lake, at N, pandas size, 2N; one clean and one broken day."""
     same_as_n = datasets["pandas"] == datasets["N"]
-    for label, steps in (("ingest", INGEST_STEPS + ("ingest_pandas",) * same_as_n),
-                         ("SLI", SLI_STEPS + ("sli_pandas",) * same_as_n)):
-        print(f"{label} at N", flush=True)
+    for label, steps, growth in (("ingest", INGEST_STEPS + ("ingest_pandas",) * same_as_n, GROWTH_STEPS[:2]),
+                                 ("SLI", SLI_STEPS + ("sli_pandas",) * same_as_n, GROWTH_STEPS[2:])):
+        # 2N in the same rounds as N, so a change in the machine's load falls on both; raw DuckDB at 2N
+        # shows how much of the growth is the engine's own
+        print(f"{label} at N and at 2N (growth)", flush=True)
         for _ in range(repeats):
             for step in steps:
                 rec.measure(step, "N", datasets["N"])
+            for step in growth:
+                rec.measure(step, "2N", datasets["2N"])
     if same_as_n:  # pandas beside the pipeline and the raw engines at the same size
         for step in (*INGEST_STEPS, *SLI_STEPS, "ingest_pandas", "sli_pandas"):
             rec.runs[(step, "pandas")] = rec.runs[(step, "N")]
@@ -124,10 +130,6 @@ def measure_engines(rec: Recorder, datasets: dict, repeats: int) -> None:
             for _ in range(repeats):
                 for step in steps:
                     rec.measure(step, "pandas", datasets["pandas"])
-    print("pipeline at 2N (growth)", flush=True)
-    for _ in range(repeats):
-        rec.measure("ingest_pipeline", "2N", datasets["2N"])
-        rec.measure("sli_pipeline", "2N", datasets["2N"])
     print("one day: clean vs 0.01 % malformed lines", flush=True)
     for _ in range(repeats):
         rec.measure("ingest_pipeline", "day_clean", datasets["day_clean"])

@@ -10,7 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 STEPS = {
     "N": {"ingest_pipeline", "ingest_duckdb", "ingest_polars", "sli_pipeline", "sli_duckdb", "sli_polars"},
-    "2N": {"ingest_pipeline", "sli_pipeline"},
+    "2N": {"ingest_pipeline", "ingest_duckdb", "sli_pipeline", "sli_duckdb"},
     "pandas": {
         "ingest_pipeline",
         "ingest_duckdb",
