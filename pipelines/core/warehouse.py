@@ -36,13 +36,14 @@ def _checked(table: Table) -> str:
     return name
 
 
-_kept_open: dict[str, duckdb.DuckDBPyConnection] = {}
+LOCK_TIMEOUT_S = 120.0
+_kept_open: dict[str, duckdb.DuckDBPyConnection] = {}  # by the file's real path: one instance per file
 
 
 @contextmanager
-def connect(path: Path, read_only: bool = False, lock_timeout_s: float = 120.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(path: Path, read_only: bool = False, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the warehouse at `path`, closed on exit (a cursor of it while `kept_open`)."""
-    kept = _kept_open.get(os.path.abspath(path))
+    kept = _kept_open.get(os.path.realpath(path)) if _kept_open else None
     con = kept.cursor() if kept is not None else _open(Path(path), read_only, lock_timeout_s)
     try:
         con.execute("SET TimeZone = 'UTC'")  # the one UTC rule: TIMESTAMPTZ values come back in UTC
@@ -59,11 +60,11 @@ def kept_open(path: Path) -> Iterator[None]:
     times. While the block runs, this process holds DuckDB's file lock: another process that connects waits
     (up to its lock timeout) for the block to end, instead of for one write.
     """
-    key = os.path.abspath(path)
+    key = os.path.realpath(path)
     if key in _kept_open:
         yield
         return
-    con = _open(Path(path), False, 120.0)
+    con = _open(Path(path), False, LOCK_TIMEOUT_S)
     _kept_open[key] = con
     try:
         yield

@@ -50,6 +50,19 @@ def test_connections_inside_share_one_instance_and_the_lock_ends_with_the_block(
         assert read_table(con, "staging.kept")["n"].to_list() == [1, 2, 3]
 
 
+def test_a_path_through_a_symlink_gets_the_same_instance(tmp_path):
+    # one DuckDB instance per file (kept_open keys by the real path; DuckDB's own instance cache agrees): a
+    # second instance on the kept file would not see the first one's writes
+    path = tmp_path / "data" / "warehouse.duckdb"
+    path.parent.mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "data")
+    with kept_open(path):
+        with connect(tmp_path / "link" / "warehouse.duckdb") as con:
+            replace_where(con, "staging.linked", pl.DataFrame({"n": [7]}), "n", [])
+        with connect(path) as con:
+            assert read_table(con, "staging.linked")["n"].to_list() == [7]
+
+
 def test_a_failed_write_inside_rolls_back_and_the_next_connection_works(tmp_path):
     path = tmp_path / "warehouse.duckdb"
     with kept_open(path):
