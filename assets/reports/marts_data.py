@@ -84,12 +84,9 @@ def read_between(
     required: Sequence[str] = (),
 ) -> pl.DataFrame | None:
     """Rows of a large time-series mart with start <= ts_column < end (None if unavailable)."""
-    name = checked(table)
-    if ts_column not in table_columns(con, name):
-        return None
     if not _COLUMN.match(ts_column):
         raise ValueError(f"not a column name: {ts_column!r}")
-    return read_mart(con, name, f"WHERE {ts_column} >= ? AND {ts_column} < ?", [start, end], required)
+    return read_mart(con, table, f"WHERE {ts_column} >= ? AND {ts_column} < ?", [start, end], (ts_column, *required))
 
 
 def time_span(

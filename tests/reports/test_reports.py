@@ -7,20 +7,21 @@ import re
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from assets.marts.reliability.daily import daily_uptime_mart
 from assets.reports.costs import cost_rows
 from assets.reports.facts import ProviderFacts
 from assets.reports.figures import json_value
-from assets.reports.marts_data import read_mart
+from assets.reports.marts_data import read_between, read_mart
 from assets.reports.retrospective.subjects import select_subjects
 from assets.reports.scope import Scope
 from assets.reports.vendor_review.assets import build_page
 from assets.reports.vendor_review.compare import grade_letter
 from assets.reports.vendor_review.decision import statistically_tied
 from pipelines.core.frames import to_utc
-from pipelines.core.warehouse import connect
+from pipelines.core.warehouse import connect, replace_table
 from pipelines.core.window import Window
 
 A1_PAGE = "retrospective/2026-03-02-anthropic-inc-a1.html"
@@ -257,6 +258,20 @@ def test_selection_keeps_to_the_analysed_window(kit):
 def test_reports_refuse_to_read_staging(tmp_path: Path):
     with connect(tmp_path / "w.duckdb") as con, pytest.raises(ValueError, match="marts only"):
         read_mart(con, "staging.status_incidents")
+
+
+def test_reading_a_time_range_of_a_mart_or_none(tmp_path: Path):
+    start = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    minutes = pl.DataFrame({"minute": [start + dt.timedelta(minutes=m) for m in range(-1, 3)], "v": [0, 1, 2, 3]})
+    with connect(tmp_path / "w.duckdb") as con:
+        assert read_between(con, "marts.minutes", "minute", start, start + dt.timedelta(minutes=2)) is None
+        replace_table(con, "marts.minutes", minutes)
+        rows = read_between(con, "marts.minutes", "minute", start, start + dt.timedelta(minutes=2))
+        assert sorted(rows["v"].to_list()) == [1, 2]  # start <= minute < end
+        assert read_between(con, "marts.minutes", "bin_start", start, start) is None  # no such column
+        assert read_between(con, "marts.minutes", "minute", start, start, required=["w"]) is None
+        with pytest.raises(ValueError, match="not a column name"):
+            read_between(con, "marts.minutes", "minute; DROP TABLE x", start, start)
 
 
 def test_missing_optional_marts_say_not_available(tmp_path: Path, kit):
