@@ -10,6 +10,11 @@ Parquet) that wait grew to ~80 ms an event: seconds per run spent waiting on the
 or kernel crash can lose or damage the run history, which is bookkeeping: the warehouse and the lake
 are written by our own code with their own atomic publishing, and a deployment that must keep run
 history through power loss uses PostgreSQL (deploy/). Other SQLite files are left alone.
+
+The event log (dagster.yaml names `KeptOpenSqliteEventLogStorage`) also keeps its connections open: Dagster's
+own SQLite event log builds a new engine and connection for each of those ~700 uses a run (a one-day run spent
+~1 s of its ~7 s on them, benchmarks/README.md) and asks the same schema questions (is a secondary index
+built, has a table a column) on each.
 """
 
 from __future__ import annotations
@@ -17,10 +22,18 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from dagster import StringSource
+from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.storage.sql import create_engine
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
 
 _registered: list[bool] = []
 _INSTANCE_FILE = "incidents_instance_file"  # key in a connection record's info
@@ -51,3 +64,78 @@ def relax_instance_sync() -> None:
         event.listen(Engine, "do_connect", _note_instance_file)
         event.listen(Engine, "connect", _no_fsync_for_instance_files)
         _registered.append(True)
+
+
+KEPT_SHARDS = 8  # the index and the latest run files; a long-lived process reading many runs closes the oldest
+
+
+class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
+    """Dagster's SQLite event log (same files, same layout under `$DAGSTER_HOME/history/runs`) with one open
+    connection per file, for the `KEPT_SHARDS` files used last, and schema answers remembered once true.
+
+    Every use still runs in its own transaction under the storage's lock, so other processes (the webserver,
+    step processes) read and write the same files as before; a connection is only ever used by one thread at
+    a time (the lock), which is why it may be shared across threads.
+    """
+
+    def __init__(self, base_dir: str, inst_data=None):
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._known_schema: set[tuple[str, str]] = set()
+        super().__init__(base_dir, inst_data)  # may already connect (a new index is reindexed)
+
+    @classmethod
+    def config_type(cls):
+        return {"dagster_home": StringSource}
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value) -> KeptOpenSqliteEventLogStorage:
+        return cls(os.path.join(config_value["dagster_home"], "history", "runs"), inst_data=inst_data)
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        with self._db_lock, self._engine(shard).connect() as connection, connection.begin():
+            yield connection
+
+    def _engine(self, shard: str) -> Engine:
+        """The open engine of `shard` (created, and its file initialised once a process, on first use)."""
+        engine = self._engines.pop(shard, None)
+        if engine is None:
+            engine = create_engine(self.conn_string_for_shard(shard), poolclass=StaticPool,
+                                   connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+                                                 "check_same_thread": False})
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+        self._engines[shard] = engine  # the most recently used last
+        while len(self._engines) > KEPT_SHARDS:
+            self._engines.popitem(last=False)[1].dispose()
+        return engine
+
+    def _known(self, question: str, subject: str, ask: Callable[[str], bool]) -> bool:
+        """A schema answer: asked until true, then remembered (a migration only ever adds)."""
+        if (question, subject) not in self._known_schema and ask(subject):
+            self._known_schema.add((question, subject))
+        return (question, subject) in self._known_schema
+
+    def has_secondary_index(self, name: str) -> bool:
+        return self._known("secondary index", name, super().has_secondary_index)
+
+    def has_asset_key_col(self, column_name: str) -> bool:
+        return self._known("asset key column", column_name, super().has_asset_key_col)
+
+    def has_table(self, table_name: str) -> bool:
+        return self._known("table", table_name, super().has_table)
+
+    def _close_all(self) -> None:
+        with self._db_lock:
+            while self._engines:
+                self._engines.popitem()[1].dispose()
+            self._known_schema.clear()
+
+    def wipe(self) -> None:
+        self._close_all()  # run files are deleted: no connection may outlive its file
+        super().wipe()
+
+    def dispose(self) -> None:
+        self._close_all()
+        super().dispose()

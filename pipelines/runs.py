@@ -137,6 +137,7 @@ def execute_range(start: dt.date, end: dt.date, executor: str, window: Window | 
     finally:
         done.set()
         watcher.join()
+        persistent.dispose()
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
     if result.success:
         console.print(f"[green]run {result.run_id} succeeded[/] ({start} .. {end})")
