@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -116,7 +117,9 @@ def latest_run_steps(dagster_home: Path) -> dict:
     """Step count, summed step seconds and the slowest steps of the newest run on that instance."""
     import dagster as dg
 
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+    # the instance's event log is configured by $DAGSTER_HOME (dagster.yaml): address it like the run did
+    with (mock.patch.dict(os.environ, {"DAGSTER_HOME": str(dagster_home)}),
+          dg.DagsterInstance.from_config(str(dagster_home)) as instance):
         run = instance.get_runs(limit=1)[0]
         stats = instance.get_run_step_stats(run.run_id)
         executor = next(iter(run.run_config.get("execution", {}).get("config", {})), "in_process")
