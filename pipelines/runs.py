@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipelines.backfill import RANGE_END_TAG, RANGE_START_TAG, executor_run_config, reconstructable_job
-from pipelines.core import gx_process
+from pipelines.core import chart_process, gx_process
 from pipelines.core.settings import get_settings
 from pipelines.core.warehouse import kept_open
 from pipelines.core.window import Window
@@ -104,7 +104,8 @@ def execute_range(start: dt.date, end: dt.date, executor: str, window: Window | 
     if executor == "in_process":
         gx_process.warm_up()  # Great Expectations loads on the other core while the code location loads
     else:
-        gx_process.stop()  # started early by `incidents run`; the steps validate in their own processes
+        gx_process.stop()  # started early by `incidents run`; the steps validate and draw in their own processes
+        chart_process.stop()
     from pipelines.definitions import job_named
 
     persistent = instance()

@@ -30,10 +30,11 @@ from markupsafe import Markup
 from assets.reports.charts.palette import ProviderColors, with_provider_scale
 from assets.reports.scope import Scope, publish
 from assets.reports.templating import ENV, GLOSSARY, json_clean
+from pipelines.core import chart_process
+from pipelines.core.chart_runner import VL_VERSION
 from pipelines.core.files import write_atomic
 from pipelines.core.settings import safe_path
 
-VL_VERSION = "6.4"  # Vega-Lite of Altair 6.3 (schema v6.4.1), shipped by vl-convert 1.9
 PNG_SCALE = 2.0  # slides want 2x pixels
 
 # Runs inside the bundle (vl_convert exposes vegaEmbed/vega/vegaLite to the snippet). It reads the page's
@@ -179,16 +180,15 @@ class Page:
         path = safe_path(directory, f"{stem}.html")
         written = WrittenPage(path)
         for block in self.charts:
+            first = preview and written.preview_png is None
             try:
-                svg = vlc.vegalite_to_svg(block.spec, vl_version=VL_VERSION)
-                png = vlc.svg_to_png(svg, scale=PNG_SCALE)
+                svg, png, preview_png = chart_process.render(block.spec, PNG_SCALE, preview_scale if first else None)
             except Exception as exc:  # vl_convert raises ValueError with the Vega error text
                 raise PageError(f"{path.name}: chart {block.name!r} could not be rendered: {exc}") from exc
             svg_path = safe_path(directory, f"{stem}--{block.name}.svg")
             png_path = safe_path(directory, f"{stem}--{block.name}.png")
             publish(svg_path, svg.encode("utf-8"))
             publish(png_path, png)
-            if preview and written.preview_png is None:
-                written.preview_png = vlc.svg_to_png(svg, scale=preview_scale)
+            written.preview_png = written.preview_png or preview_png
         publish(path, self.render().encode("utf-8"))
         return written

@@ -6,8 +6,8 @@ and stopped by `gx_process`, by the `incidents` command before it imports Dagste
 core while the run imports its code and ingests. A process that has GX imported
 already (the multiprocess executor's forkserver and the Celery workers preload it) runs suites in place.
 
-The worker reads pickled requests on stdin, `(Arrow IPC bytes of the frame, [(GX class name, kwargs)])`,
-and writes one pickled reply per request on stdout: `("ok", results)` or `("error", traceback text)`.
+A request is `(Arrow IPC bytes of the frame, [(GX class name, kwargs)])`, its answer `run_suite`'s results
+(`side_process.serve`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import os
-import pickle
-import sys
 import threading
-import traceback
-from typing import BinaryIO
 
 # What a result carries: success, unexpected_count and partial_unexpected_list (all `run_suite` reads), without
 # the SUMMARY default's counts of unexpected values (a third of a suite's time in GX).
@@ -69,25 +65,14 @@ def run_suite(frame, expectations: list[tuple[str, dict]]) -> list[dict]:
     ]
 
 
-def serve(requests: BinaryIO, replies: BinaryIO) -> None:
-    """Answer requests until the run closes the pipe; a failing suite is a reply, not the worker's end."""
+def _answer(request: tuple[bytes, list[tuple[str, dict]]]) -> list[dict]:
     import polars as pl
 
-    while True:
-        try:
-            ipc, expectations = pickle.load(requests)
-        except EOFError:
-            return
-        try:
-            reply = ("ok", run_suite(pl.read_ipc(io.BytesIO(ipc)).to_pandas(), expectations))
-        except Exception:  # noqa: BLE001 - any failure goes back to the step that asked, with its traceback
-            reply = ("error", traceback.format_exc())
-        pickle.dump(reply, replies)
-        replies.flush()
+    ipc, expectations = request
+    return run_suite(pl.read_ipc(io.BytesIO(ipc)).to_pandas(), expectations)
 
 
 if __name__ == "__main__":
-    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # whatever GX prints goes to stderr, not into a reply
-    batch_definition()  # load GX now, before the first request
-    serve(sys.stdin.buffer, replies)
+    from pipelines.core.side_process import serve
+
+    serve(_answer, load=batch_definition)  # GX loads now, before the first request
