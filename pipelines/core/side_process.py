@@ -24,7 +24,7 @@ from typing import Any
 class SideProcess:
     """`python -m <module>` and the pipe to it."""
 
-    def __init__(self, module: str, what: str, env: Mapping[str, str] = {}) -> None:  # noqa: B006 - read only
+    def __init__(self, module: str, what: str, env: Mapping[str, str]) -> None:
         root = str(Path(__file__).resolve().parents[2])
         path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
         self.what = what
@@ -56,8 +56,8 @@ class SideProcess:
 class Workers:
     """The one live worker of a module in this process (thread-safe: one request at a time)."""
 
-    def __init__(self, module: str, what: str, env: Mapping[str, str] = {}) -> None:  # noqa: B006 - read only
-        self.module, self.what, self.env = module, what, dict(env)
+    def __init__(self, module: str, what: str, env: Mapping[str, str] | None = None) -> None:
+        self.module, self.what, self.env = module, what, dict(env or {})
         self._lock = threading.Lock()
         self.live: list[SideProcess] = []  # the worker, once started
 
