@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import os
 import sqlite3
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,6 +70,15 @@ def relax_instance_sync() -> None:
 KEPT_SHARDS = 8  # the index and the latest run files; a long-lived process reading many runs closes the oldest
 
 
+def _forget_connections(storage: weakref.ref) -> None:
+    """In a forked child: drop the parent's open connections unused (SQLite connections must not cross a fork;
+    closing them here could disturb the parent's), so the child opens its own."""
+    if (kept := storage()) is not None:
+        for engine in kept._engines.values():
+            engine.dispose(close=False)
+        kept._engines.clear()
+
+
 class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
     """Dagster's SQLite event log (same files, same layout under `$DAGSTER_HOME/history/runs`) with one open
     connection per file, for the `KEPT_SHARDS` files used last, and schema answers remembered once true.
@@ -81,6 +91,7 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data=None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._known_schema: set[tuple[str, str]] = set()
+        os.register_at_fork(after_in_child=functools.partial(_forget_connections, weakref.ref(self)))
         super().__init__(base_dir, inst_data)  # may already connect (a new index is reindexed)
 
     @classmethod

@@ -1,6 +1,7 @@
 """Run history under $DAGSTER_HOME is written without fsync (every other SQLite file keeps its default), and
 the event log keeps one connection per file open while writing the same files Dagster's own storage reads."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -137,4 +138,23 @@ def test_schema_answers_are_remembered_once_true_and_asked_again_while_false(hom
     assert storage.has_secondary_index("no such migration") is True
     assert asked == ["no such migration"] * 3  # the fourth answer was remembered
     assert storage.has_table("event_logs") and storage.has_asset_key_col("last_materialization_timestamp")
+    storage.dispose()
+
+
+def test_a_forked_child_opens_its_own_connections_and_the_parent_keeps_its_own(home):
+    storage = KeptOpenSqliteEventLogStorage(str(home / "history" / "runs"))
+    with storage.index_connection() as connection:
+        connection.execute(sa.text("SELECT 1"))
+    parent_engine = storage._engines["index"]
+    pid = os.fork()
+    if pid == 0:  # the child: nothing inherited, and a connection of its own works
+        code = 0 if not storage._engines else 1
+        with storage.index_connection() as connection:
+            code |= 0 if connection.execute(sa.text("SELECT 1")).scalar() == 1 else 2
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert storage._engines["index"] is parent_engine
+    with storage.index_connection() as connection:  # the parent's connection still works after the child's exit
+        assert connection.execute(sa.text("SELECT count(*) FROM event_logs")).scalar() == 0
     storage.dispose()
