@@ -8,7 +8,8 @@
   own cost.
 - empty history: years of status-page snapshots and nothing else (no request logs, crowd reports or
   App Store charts) as one `incidents run` over the whole range: the cost of days without files.
-- incremental day: with 30 and with 365 days already materialised, `incidents run` of one new day.
+- incremental day: with 30 and with 365 days already materialised, `incidents run` of one new day (the
+  shorter history is the longer one's last days: the new day's files are the same in both).
 
 Every run is a fresh process on a data dir of its own (whole_run.py); times include the interpreter
 start, as the user's do.
@@ -21,7 +22,7 @@ import statistics
 from pathlib import Path
 
 from generate import request_frame, write_file
-from whole_run import copy_configs, fresh_copy, incidents_run, write_scenario
+from whole_run import copy_configs, fresh_copy, history_slice, incidents_run, write_scenario
 
 RUN_DAY = dt.date(2026, 3, 2)  # the day of the planted outage in the generated logs
 HISTORY_END = dt.date(2026, 2, 28)  # last day of the status-page-only history
@@ -94,10 +95,14 @@ def incremental(work: Path, history_days: tuple[int, ...], repeats: int) -> dict
     """One new day after each history length: every history is materialised first (untimed), then the day's
     runs alternate between the histories, so a change in the machine's load falls on both alike."""
     histories, runs = {}, {days: [] for days in history_days}
+    # One world for the longest history; a shorter one is its last days (history_slice), so the new day's
+    # files are the same bytes in every history and only the length of the past differs.
+    longest = work / "world"
+    write_scenario(longest, INCREMENTAL_DAY - dt.timedelta(days=max(history_days)), INCREMENTAL_DAY,
+                   scale=INCREMENTAL_SCALE)
     for days in history_days:
         start = INCREMENTAL_DAY - dt.timedelta(days=days)
-        data_dir = work / f"history_{days}"
-        write_scenario(data_dir, start, INCREMENTAL_DAY, scale=INCREMENTAL_SCALE)
+        data_dir = history_slice(longest, work / f"history_{days}", start)
         histories[days] = incidents_run(data_dir, start, INCREMENTAL_DAY - dt.timedelta(days=1), work / f"h{days}.log")
         _print_run(f"history of {days} days (set-up)", histories[days])
     # the first run materialises the new day; repeats materialise it again (the same work, idempotent)

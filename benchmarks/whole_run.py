@@ -50,6 +50,25 @@ def fresh_copy(source: Path, target: Path) -> Path:
     return target
 
 
+def history_slice(source: Path, target: Path, start: dt.date) -> Path:
+    """A new data dir with `source`'s config and the raw files of `start` and later (hard links): day folders
+    named YYYY-MM-DD, status-page snapshots by the UTC day of their stamp (YYYYMMDDTHHMMSSZ...). The same
+    world with a shorter past: the days both hold are the same bytes."""
+    shutil.copytree(source / "config", target / "config")
+    for path in sorted((source / "raw").rglob("*")):
+        if path.is_file() and _first_day(path.relative_to(source / "raw")) >= start:
+            (target / "raw" / path.relative_to(source / "raw")).parent.mkdir(parents=True, exist_ok=True)
+            _link(str(path), str(target / "raw" / path.relative_to(source / "raw")))
+    return target
+
+
+def _first_day(rel: Path) -> dt.date:
+    """The day a raw file belongs to: its day folder (raw/<source>/<day>/...) or its snapshot stamp."""
+    if rel.parts[0] == "status_pages":
+        return dt.datetime.strptime(rel.name[:8], "%Y%m%d").date()
+    return dt.date.fromisoformat(rel.parts[1])
+
+
 def _link(src: str, dst: str) -> None:
     try:
         os.link(src, dst)

@@ -15,7 +15,7 @@ sys.path.insert(0, str(BENCH))
 
 import pipeline_runs
 import report
-from whole_run import copy_configs, incidents_run, timed_command
+from whole_run import copy_configs, history_slice, incidents_run, timed_command
 
 ROWS = 300
 
@@ -111,3 +111,21 @@ def test_executor_choice_by_range_length_and_cores() -> None:
     assert choose_executor(day, long_range_end - dt.timedelta(days=1), cpus=many) == "in_process"
     assert choose_executor(day, long_range_end, cpus=many) == "multiprocess"
     assert choose_executor(day, long_range_end, cpus=many - 1) == "in_process"  # 2 cores: never pays
+
+
+def test_a_shorter_history_is_the_longer_one_s_last_days_byte_for_byte(tmp_path: Path) -> None:
+    world = tmp_path / "world"
+    files = ["request_logs/2026-03-08/a.jsonl", "request_logs/2026-03-09/b.csv", "crowd_reports/2026-03-07/c.json",
+             "app_rankings/2026-03-09/d.json", "status_pages/openai/20260308T235959Z-incidents.json",
+             "status_pages/openai/20260309T000000Z-summary.json", "status_pages/google/20260310T120000Z.atom"]
+    for rel in files:
+        (world / "raw" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (world / "raw" / rel).write_text(rel)
+    (world / "config").mkdir()
+    (world / "config" / "providers.yaml").write_text("providers: []\n")
+    short = history_slice(world, tmp_path / "short", dt.date(2026, 3, 9))
+    kept = sorted(p.relative_to(short / "raw").as_posix() for p in (short / "raw").rglob("*") if p.is_file())
+    assert kept == ["app_rankings/2026-03-09/d.json", "request_logs/2026-03-09/b.csv",
+                    "status_pages/google/20260310T120000Z.atom", "status_pages/openai/20260309T000000Z-summary.json"]
+    assert all((short / "raw" / rel).samefile(world / "raw" / rel) for rel in kept)  # the same bytes: links
+    assert (short / "config" / "providers.yaml").read_text() == "providers: []\n"
