@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,18 +54,23 @@ def source_files(data_dir: Path, source: str) -> list[ListedFile]:
     if not root.is_dir():
         return []
     listed, resolved = [], data_dir.resolve()
-    for folder in sorted(p.name for p in root.iterdir() if p.is_dir()):
+    with os.scandir(root) as folders:
+        days = sorted((entry.name, entry.is_symlink()) for entry in folders if entry.is_dir())
+    for folder, linked in days:
         try:
             home_day = parse_day(folder)
         except ValueError:
             continue
-        for path in day_folders.day_files(data_dir, folder, source):
+        # `root` is resolved and inside the data dir, and so is a folder in it that is not a link
+        directory = safe_path(data_dir, "raw", source, folder) if linked else root / folder
+        under = directory.relative_to(resolved).as_posix()
+        for entry in day_folders.visible_entries(directory):
             try:
-                stat = path.stat()
+                stat = entry.stat()
             except OSError:  # removed since the folder was listed
                 continue
-            rel = path.relative_to(resolved).as_posix()
-            listed.append(ListedFile(data_dir, source, folder, home_day, path, rel, stat.st_size, stat.st_mtime_ns))
+            listed.append(ListedFile(data_dir, source, folder, home_day, Path(entry.path), f"{under}/{entry.name}",
+                                     stat.st_size, stat.st_mtime_ns))
     return listed
 
 
