@@ -43,30 +43,32 @@ def write_scenario(data_dir: Path, start: dt.date, end: dt.date, scale: float,
                     ",".join(sources), str(config)], cwd=REPO, env=run_env(data_dir), check=True, capture_output=True)
 
 
-def fresh_copy(source: Path, target: Path) -> Path:
-    """A new data dir with `source`'s raw files (hard links) and config: no warehouse, lake or instance yet."""
+def fresh_copy(source: Path, target: Path, start: dt.date | None = None) -> Path:
+    """A new data dir with `source`'s raw files (hard links) and config: no warehouse, lake or instance yet.
+    With `start`, only the raw files of that day and later (`history_slice`)."""
     shutil.copytree(source / "config", target / "config")
-    shutil.copytree(source / "raw", target / "raw", copy_function=_link)
+    shutil.copytree(source / "raw", target / "raw", copy_function=_link,
+                    ignore=None if start is None else _before(source / "raw", start))
     return target
 
 
 def history_slice(source: Path, target: Path, start: dt.date) -> Path:
-    """A new data dir with `source`'s config and the raw files of `start` and later (hard links): day folders
-    named YYYY-MM-DD, status-page snapshots by the UTC day of their stamp (YYYYMMDDTHHMMSSZ...). The same
-    world with a shorter past: the days both hold are the same bytes."""
-    shutil.copytree(source / "config", target / "config")
-    for path in sorted((source / "raw").rglob("*")):
-        if path.is_file() and _first_day(path.relative_to(source / "raw")) >= start:
-            (target / "raw" / path.relative_to(source / "raw")).parent.mkdir(parents=True, exist_ok=True)
-            _link(str(path), str(target / "raw" / path.relative_to(source / "raw")))
-    return target
+    """`source` with a shorter past: its config and the raw files of `start` and later, day folders by their
+    name (raw/<source>/YYYY-MM-DD/), status-page snapshots by the UTC day of their stamp (YYYYMMDDTHHMMSSZ...).
+    The days both hold are the same bytes."""
+    return fresh_copy(source, target, start)
 
 
-def _first_day(rel: Path) -> dt.date:
-    """The day a raw file belongs to: its day folder (raw/<source>/<day>/...) or its snapshot stamp."""
-    if rel.parts[0] == "status_pages":
-        return dt.datetime.strptime(rel.name[:8], "%Y%m%d").date()
-    return dt.date.fromisoformat(rel.parts[1])
+def _before(raw: Path, start: dt.date):
+    """A copytree `ignore`: the day folders and snapshot files of days before `start`."""
+    def ignored(directory: str, names: list[str]) -> set[str]:
+        parts = Path(directory).relative_to(raw).parts
+        if len(parts) == 1 and parts[0] != "status_pages":  # raw/<source>: day folders
+            return {n for n in names if dt.date.fromisoformat(n) < start}
+        if len(parts) == 2 and parts[0] == "status_pages":  # raw/status_pages/<provider>: snapshots
+            return {n for n in names if dt.datetime.strptime(n[:8], "%Y%m%d").date() < start}
+        return set()
+    return ignored
 
 
 def _link(src: str, dst: str) -> None:
