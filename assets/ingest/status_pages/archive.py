@@ -13,8 +13,8 @@ import polars as pl
 
 from assets.ingest.status_pages.dedup import dedup_snapshots
 from assets.ingest.status_pages.detect import same_platform
-from assets.ingest.status_pages.rows import ParsedSnapshot
-from assets.ingest.status_pages.schema import SCHEMAS, SNAPSHOT_SCHEMA, SOURCE, TABLES
+from assets.ingest.status_pages.parse_cache import READS, REJECTS
+from assets.ingest.status_pages.schema import SNAPSHOT_SCHEMA, SOURCE, TABLES
 from assets.ingest.status_pages.snapshots import find_snapshots
 from pipelines.core.config import ProvidersConfig
 from pipelines.core.quarantine import Rejects
@@ -46,32 +46,14 @@ class StatusArchive:
 def load_status_archive(data_dir: Path, config: ProvidersConfig) -> StatusArchive:
     """Parse every snapshot of every configured provider and dedup across snapshots."""
     found = find_snapshots(Path(data_dir), config)
-    rejects = Rejects(SOURCE)
-    for snapshot in found.parsed:
-        rejects.extend(snapshot.rejects)
-    counts = _counts_in(found.parsed)
-    tables = dedup_snapshots(_combined(found.parsed))
+    frames = found.rows.frames()
+    quarantined = found.rows.quarantined
+    counts = {table: {"rows_in": frames[table].height + quarantined[table], "rows_accepted": frames[table].height,
+                      "rows_quarantined": quarantined[table]} for table in TABLES}
+    tables = dedup_snapshots({table: frames[table] for table in TABLES})
     for table in TABLES:
         counts[table]["rows_written"] = tables[table].height
         counts[table]["rows_superseded"] = counts[table]["rows_accepted"] - tables[table].height
-    reads = pl.DataFrame(found.reads, schema=SNAPSHOT_SCHEMA).sort("provider", "snapshot_at", "file")
-    return StatusArchive(tables, rejects, found.files, found.providers, found.snapshots, counts, reads,
-                         found.cache_misses, found.cache_hits)
-
-
-def _counts_in(parsed: list[ParsedSnapshot]) -> dict[str, dict[str, int]]:
-    """rows_in, rows_accepted and rows_quarantined of each table, summed over the files."""
-    counts = {t: {"rows_in": 0, "rows_accepted": 0, "rows_quarantined": 0} for t in TABLES}
-    for snapshot in parsed:
-        for table, numbers in snapshot.counts().items():
-            for key, value in numbers.items():
-                counts[table][key] += value
-    return counts
-
-
-def _combined(parsed: list[ParsedSnapshot]) -> dict[str, pl.DataFrame]:
-    return {
-        table: pl.concat([p.frame(table) for p in parsed], how="vertical") if parsed
-        else pl.DataFrame(schema=SCHEMAS[table])
-        for table in TABLES
-    }
+    reads = frames[READS].sort("provider", "snapshot_at", "file")
+    return StatusArchive(tables, Rejects(SOURCE, frames[REJECTS].to_dicts()), found.files, found.providers,
+                         reads.height, counts, reads, found.cache_misses, found.cache_hits)

@@ -30,11 +30,11 @@ import polars as pl
 
 from assets.ingest.status_pages.incident import IN_THE_FUTURE
 from assets.ingest.status_pages.rows import ParsedSnapshot
-from assets.ingest.status_pages.schema import SCHEMAS, SNAPSHOT_SCHEMA, SOURCE, TABLES
+from assets.ingest.status_pages.schema import SCHEMAS, SNAPSHOT_SCHEMA
 from pipelines.core import status_contract
 from pipelines.core.config import ProvidersConfig
 from pipelines.core.files import write_atomic
-from pipelines.core.quarantine import REJECTED_SCHEMA, Rejects
+from pipelines.core.quarantine import REJECTED_SCHEMA
 from pipelines.core.settings import safe_path
 
 MANIFEST = "manifest.json"
@@ -62,17 +62,57 @@ def provider_digest(config: ProvidersConfig, provider: str) -> str:
 
 
 @dataclass
+class FileRows:
+    """Files' rows one after another, for every kept table (the four staging tables, reads and rejects).
+
+    A run of files the cache keeps one after another stays one slice of the cache's frames, so a year of
+    unchanged snapshots is a few slices, not six small frames per file.
+    """
+
+    cache: ParseCache | None = None
+    pieces: list[dict[str, pl.DataFrame] | list[int]] = field(default_factory=list)  # a file's frames, or kept [first, last]
+    quarantined: Counter = field(default_factory=Counter)  # table -> refused rows charged to it
+
+    def add_parsed(self, parsed: Parsed) -> None:
+        self.pieces.append({table: _rows(parsed, table) for table in KEPT_SCHEMAS})
+        self.quarantined.update(parsed[0].quarantined)
+
+    def add_kept(self, position: int, quarantined: dict[str, int]) -> None:
+        last = self.pieces[-1] if self.pieces else None
+        if isinstance(last, list) and last[1] == position - 1:
+            last[1] = position
+        else:
+            self.pieces.append([position, position])
+        self.quarantined.update(quarantined)
+
+    def frames(self) -> dict[str, pl.DataFrame]:
+        return {table: pl.concat([self._frame(piece, table) for piece in self.pieces], how="vertical")
+                if self.pieces else pl.DataFrame(schema=schema) for table, schema in KEPT_SCHEMAS.items()}
+
+    def _frame(self, piece: dict[str, pl.DataFrame] | list[int], table: str) -> pl.DataFrame:
+        if isinstance(piece, dict):
+            return piece[table]
+        starts = self.cache.starts[table]
+        return self.cache.frames[table].slice(starts[piece[0]], starts[piece[1] + 1] - starts[piece[0]])
+
+
+@dataclass
 class ParseCache:
-    """Kept rows of unchanged files; `parsed` reuses them or parses, `save` keeps this run's files."""
+    """Kept rows of unchanged files; `add` reuses them or parses, `save` keeps this run's files."""
 
     directory: Path
     version: str
     entries: dict[str, dict] = field(default_factory=dict)  # file -> its key and row counts, in stored order
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)  # table -> every kept file's rows
-    offsets: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> table -> first row
-    kept: dict[str, tuple[dict, Parsed]] = field(default_factory=dict)  # this run's cacheable files
+    positions: dict[str, int] = field(default_factory=dict)  # file -> its place in `entries`
+    starts: dict[str, list[int]] = field(default_factory=dict)  # table -> first row of each file, then the total
+    kept: dict[str, dict] = field(default_factory=dict)  # this run's cacheable files -> their manifest entry
+    keep: FileRows = field(init=False)  # their rows, for `save`
     hits: int = 0
     misses: int = 0
+
+    def __post_init__(self) -> None:
+        self.keep = FileRows(self)
 
     @classmethod
     def open(cls, data_dir: Path) -> ParseCache:
@@ -83,57 +123,50 @@ class ParseCache:
                 return cache  # another parser's rows, or a generation that is no file name of ours
             frames = {table: pl.read_parquet(cache.directory / f"{table}-{manifest['generation']}.parquet")
                       for table in KEPT_SCHEMAS}
-            offsets, first = {}, dict.fromkeys(KEPT_SCHEMAS, 0)
-            for rel, entry in manifest["files"].items():
-                offsets[rel] = dict(first)
-                for table in KEPT_SCHEMAS:
-                    first[table] += int(entry["rows"][table])
-            if any(frames[table].height != rows for table, rows in first.items()):
+            starts = {table: [0] for table in KEPT_SCHEMAS}
+            for entry in manifest["files"].values():
+                for table, first in starts.items():
+                    first.append(first[-1] + int(entry["rows"][table]))
+            if any(frames[table].height != first[-1] for table, first in starts.items()):
                 return cache  # the manifest does not describe these files
         except (OSError, ValueError, KeyError, TypeError, AttributeError, pl.exceptions.PolarsError):
             return cache  # no cache, or an unreadable one: every file is parsed
-        cache.entries, cache.frames, cache.offsets = manifest["files"], frames, offsets
+        cache.entries, cache.frames, cache.starts = manifest["files"], frames, starts
+        cache.positions = {rel: position for position, rel in enumerate(cache.entries)}
         return cache
 
-    def parsed(self, path: Path, rel: str, provider_key: str, parse: Callable[[], Parsed]) -> Parsed:
-        """The file's rows: kept ones when the file, parser and provider config are unchanged, else `parse()`."""
+    def add(self, path: Path, rel: str, provider_key: str, parse: Callable[[], Parsed], rows: FileRows) -> None:
+        """Add the file's rows to `rows`: kept ones when the file, parser and provider config are unchanged,
+        else `parse()`'s."""
         stat = path.stat()
         key = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "provider": provider_key}
         stored = self.entries.get(rel)
         if stored is not None and stored["key"] == key:
             self.hits += 1
-            result = self._kept_rows(rel, stored)
-        else:
-            self.misses += 1
-            result = parse()
-        snapshot, read = result
+            for into in (rows, self.keep):
+                into.add_kept(self.positions[rel], stored["quarantined"])
+            self.kept[rel] = stored
+            return
+        self.misses += 1
+        parsed = parse()
+        rows.add_parsed(parsed)
+        snapshot, read = parsed
         if read is not None and not any(IN_THE_FUTURE in row["reason"] for row in snapshot.rejects.rows):
-            self.kept[rel] = (key, result)
-        return result
-
-    def _kept_rows(self, rel: str, stored: dict) -> Parsed:
-        first, rows = self.offsets[rel], stored["rows"]
-        part = {table: self.frames[table].slice(first[table], rows[table]) for table in KEPT_SCHEMAS}
-        rejects = Rejects(SOURCE, part[REJECTS].to_dicts())
-        snapshot = ParsedSnapshot(*(part[table] for table in TABLES), rejects=rejects,
-                                  quarantined=Counter(stored["quarantined"]))
-        return snapshot, part[READS].row(0, named=True)
+            self.keep.add_parsed(parsed)
+            self.kept[rel] = {"key": key, "rows": {table: _rows(parsed, table).height for table in KEPT_SCHEMAS},
+                              "quarantined": dict(snapshot.quarantined)}
 
     def save(self) -> None:
         """Keep this run's cacheable files (and only those: files gone from the archive drop out)."""
         if self.misses == 0 and self.kept.keys() == self.entries.keys():
             return
         generation = uuid.uuid4().hex
-        for table, schema in KEPT_SCHEMAS.items():
-            frames = [_rows(parsed, table) for _, parsed in self.kept.values()]
+        for table, frame in self.keep.frames().items():
             buffer = io.BytesIO()
-            (pl.concat(frames) if frames else pl.DataFrame(schema=schema)).write_parquet(buffer)
+            frame.write_parquet(buffer)
             write_atomic(self.directory / f"{table}-{generation}.parquet", buffer.getvalue())
-        files = {rel: {"key": key, "rows": {table: _rows(parsed, table).height for table in KEPT_SCHEMAS},
-                       "quarantined": dict(parsed[0].quarantined)}
-                 for rel, (key, parsed) in self.kept.items()}
         write_atomic(self.directory / MANIFEST, json.dumps({"version": self.version, "generation": generation,
-                                                            "files": files}).encode())
+                                                            "files": self.kept}).encode())
         for stale in self.directory.glob("*.parquet"):
             if not stale.name.endswith(f"-{generation}.parquet"):
                 stale.unlink(missing_ok=True)
@@ -142,7 +175,7 @@ class ParseCache:
 def _rows(parsed: Parsed, table: str) -> pl.DataFrame:
     snapshot, read = parsed
     if table == READS:
-        return pl.DataFrame([read], schema=SNAPSHOT_SCHEMA)
+        return pl.DataFrame([read] if read is not None else [], schema=SNAPSHOT_SCHEMA)
     if table == REJECTS:
         return snapshot.rejects.frame()
     return snapshot.frame(table)

@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from assets.ingest.status_pages.detect import detect_platform, document_time, same_platform
-from assets.ingest.status_pages.parse_cache import ParseCache, provider_digest
+from assets.ingest.status_pages.parse_cache import FileRows, ParseCache, provider_digest
 from assets.ingest.status_pages.parsers import PARSED_KINDS, STATUSPAGE_KINDS, parse_document
 from assets.ingest.status_pages.rows import ParsedSnapshot, SnapshotRows
 from assets.ingest.status_pages.schema import COMPONENTS, INCIDENTS
@@ -68,16 +68,14 @@ def snapshot_time(name: str) -> dt.datetime | None:
 class FoundSnapshots:
     """Every file under raw/status_pages/ parsed (or refused whole), and what was looked at."""
 
-    parsed: list[ParsedSnapshot] = field(default_factory=list)
+    rows: FileRows = field(default_factory=FileRows)  # every file's rows, refusals and staging.status_snapshots row
     files: list[str] = field(default_factory=list)  # every file looked at, relative to the data dir
     providers: list[str] = field(default_factory=list)
-    snapshots: int = 0
-    reads: list[dict] = field(default_factory=list)  # one staging.status_snapshots row per snapshot read
     cache_hits: int = 0  # files whose rows came from the parse cache
     cache_misses: int = 0  # files parsed in this run
 
     def refuse(self, rel: str, reason: str) -> None:
-        self.parsed.append(file_reject(rel, reason))
+        self.rows.add_parsed((file_reject(rel, reason), None))
         self.files.append(rel)
 
 
@@ -85,10 +83,10 @@ def find_snapshots(data_dir: Path, config: ProvidersConfig) -> FoundSnapshots:
     """Parse every snapshot of every configured provider (unchanged files from the parse cache); anything
     else in the archive is one reject."""
     root = safe_path(data_dir, "raw", "status_pages")
-    found = FoundSnapshots()
     if not root.is_dir():
-        return found
+        return FoundSnapshots()
     cache = ParseCache.open(data_dir)
+    found = FoundSnapshots(FileRows(cache))
     for provider, directory, rel in _entries(found, root, "raw/status_pages"):
         if not directory.is_dir():
             found.refuse(rel, "a file directly under raw/status_pages/: snapshots belong in "
@@ -105,13 +103,9 @@ def find_snapshots(data_dir: Path, config: ProvidersConfig) -> FoundSnapshots:
             if not path.is_file():
                 found.refuse(file_rel, "not a snapshot: a directory inside a provider's archive; skipped")
                 continue
-            parsed, read = cache.parsed(path, file_rel, provider_key,
-                                        lambda path=path, provider=provider: read_snapshot(path, data_dir, provider, config))
+            cache.add(path, file_rel, provider_key,
+                      lambda path=path, provider=provider: read_snapshot(path, data_dir, provider, config), found.rows)
             found.files.append(file_rel)
-            found.parsed.append(parsed)
-            if read is not None:
-                found.snapshots += 1
-                found.reads.append(read)
     found.cache_hits, found.cache_misses = cache.hits, cache.misses
     cache.save()
     return found
