@@ -122,3 +122,25 @@ def test_a_broken_cache_means_parsing_everything(archive: Path):
         again = load(archive)
         assert (again.files_parsed, again.files_from_cache) == (7, 0)
         assert_same(again, first)
+
+
+def test_new_files_fold_into_the_kept_tables_as_if_everything_were_parsed_afresh(archive: Path, tmp_path: Path):
+    load(archive)
+    # A later fetch: the same incidents, one of them updated since (the newer version must win).
+    document = json.loads((FIXTURES / "statuspage-incidents.json").read_text())
+    document["incidents"][0]["name"] = "Renamed in a later fetch"
+    document["incidents"][0]["updated_at"] = "2026-03-05T00:00:00.000Z"
+    later = archive / "raw/status_pages/anthropic/20260305T000000Z-incidents.json"
+    later.write_text(json.dumps(document))
+    again = load(archive)
+    assert (again.files_parsed, again.files_from_cache) == (2, 6)  # the new file and the future one
+    assert "Renamed in a later fetch" in again.tables[INCIDENTS]["title"].to_list()
+    last_seen = again.tables[INCIDENTS].filter(incident_id=document["incidents"][0]["id"])["last_seen_at"]
+    assert last_seen.dt.strftime("%Y-%m-%d").to_list() == ["2026-03-05"]
+    fresh = tmp_path / "fresh"
+    shutil.copytree(archive / "config", fresh / "config")
+    shutil.copytree(archive / "raw", fresh / "raw")
+    assert_same(again, load(fresh))
+    assert_same(load(archive), again)  # and once more, from the fold kept in the last run
+    later.unlink()  # a file gone: the fold is rebuilt from the files still there
+    assert "Renamed in a later fetch" not in load(archive).tables[INCIDENTS]["title"].to_list()

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.ingest.status_pages.dedup import dedup_snapshots
 from assets.ingest.status_pages.detect import same_platform
 from assets.ingest.status_pages.parse_cache import READS, REJECTS
 from assets.ingest.status_pages.schema import SNAPSHOT_SCHEMA, SOURCE, TABLES
@@ -46,11 +45,11 @@ class StatusArchive:
 def load_status_archive(data_dir: Path, config: ProvidersConfig) -> StatusArchive:
     """Parse every snapshot of every configured provider and dedup across snapshots."""
     found = find_snapshots(Path(data_dir), config)
-    frames = found.rows.frames()
-    quarantined = found.rows.quarantined
-    counts = {table: {"rows_in": frames[table].height + quarantined[table], "rows_accepted": frames[table].height,
+    frames = found.rows.frames((READS, REJECTS))
+    accepted, quarantined = found.rows.heights(), found.rows.quarantined
+    counts = {table: {"rows_in": accepted[table] + quarantined[table], "rows_accepted": accepted[table],
                       "rows_quarantined": quarantined[table]} for table in TABLES}
-    tables = dedup_snapshots({table: frames[table] for table in TABLES})
+    tables = found.tables
     for table in TABLES:
         counts[table]["rows_written"] = tables[table].height
         counts[table]["rows_superseded"] = counts[table]["rows_accepted"] - tables[table].height

@@ -8,9 +8,12 @@ status contract) and so is its provider's configured kind and component mapping.
 with the rows, except a time "in the future": that refusal depends on the clock, so such a file is parsed
 again on every run.
 
-Layout: `manifest.json` (parser digest, generation, one entry per kept file with its row counts) and one
-Parquet file per table of that generation, the files' rows one after another in manifest order; the
-manifest is replaced last, so a reader sees one whole generation or, after any error, no cache at all
+The kept files' rows are also kept folded (dedup.py): while every kept file is unchanged, a run folds only
+its new files into that, so one new day costs the same after a year of snapshots as after a month.
+
+Layout: `manifest.json` (parser digest, generation, one entry per kept file with its row counts), one
+Parquet file per table of that generation, the files' rows one after another in manifest order, and one
+per staging table of their fold (`folded_<table>-<generation>.parquet`); the manifest is replaced last, so a reader sees one whole generation or, after any error, no cache at all
 (every file is then parsed, as without a cache).
 """
 
@@ -22,15 +25,16 @@ import json
 import re
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from assets.ingest.status_pages.dedup import finished, fold, folded_together, prepared
 from assets.ingest.status_pages.incident import IN_THE_FUTURE
 from assets.ingest.status_pages.rows import ParsedSnapshot
-from assets.ingest.status_pages.schema import SCHEMAS, SNAPSHOT_SCHEMA
+from assets.ingest.status_pages.schema import SCHEMAS, SNAPSHOT_SCHEMA, TABLES
 from pipelines.core import status_contract
 from pipelines.core.config import ProvidersConfig
 from pipelines.core.files import write_atomic
@@ -85,15 +89,26 @@ class FileRows:
             self.pieces.append([position, position])
         self.quarantined.update(quarantined)
 
-    def frames(self) -> dict[str, pl.DataFrame]:
-        return {table: pl.concat([self._frame(piece, table) for piece in self.pieces], how="vertical")
-                if self.pieces else pl.DataFrame(schema=schema) for table, schema in KEPT_SCHEMAS.items()}
+    def frames(self, tables: Iterable[str] = KEPT_SCHEMAS, parsed_only: bool = False) -> dict[str, pl.DataFrame]:
+        """Each table's rows (`parsed_only`: only of the files parsed in this run)."""
+        pieces = [piece for piece in self.pieces if isinstance(piece, dict) or not parsed_only]
+        return {table: pl.concat([self._frame(piece, table) for piece in pieces], how="vertical")
+                if pieces else pl.DataFrame(schema=KEPT_SCHEMAS[table]) for table in tables}
+
+    def heights(self) -> dict[str, int]:
+        """Each table's number of rows, without reading kept rows."""
+        return {table: sum(piece[table].height if isinstance(piece, dict)
+                           else self.cache.starts[table][piece[1] + 1] - self.cache.starts[table][piece[0]]
+                           for piece in self.pieces) for table in KEPT_SCHEMAS}
+
+    def has_parsed_rows(self) -> bool:
+        return any(isinstance(piece, dict) and any(piece[table].height for table in TABLES) for piece in self.pieces)
 
     def _frame(self, piece: dict[str, pl.DataFrame] | list[int], table: str) -> pl.DataFrame:
         if isinstance(piece, dict):
             return piece[table]
         starts = self.cache.starts[table]
-        return self.cache.frames[table].slice(starts[piece[0]], starts[piece[1] + 1] - starts[piece[0]])
+        return self.cache.rows_of(table).slice(starts[piece[0]], starts[piece[1] + 1] - starts[piece[0]])
 
 
 @dataclass
@@ -103,13 +118,16 @@ class ParseCache:
     directory: Path
     version: str
     entries: dict[str, dict] = field(default_factory=dict)  # file -> its key and row counts, in stored order
-    frames: dict[str, pl.DataFrame] = field(default_factory=dict)  # table -> every kept file's rows
+    frames: dict[str, pl.DataFrame | pl.LazyFrame] = field(default_factory=dict)  # table -> every kept file's rows
     positions: dict[str, int] = field(default_factory=dict)  # file -> its place in `entries`
     starts: dict[str, list[int]] = field(default_factory=dict)  # table -> first row of each file, then the total
+    folded: dict[str, pl.DataFrame] | None = None  # table -> the kept files' rows folded (dedup.py)
     kept: dict[str, dict] = field(default_factory=dict)  # this run's cacheable files -> their manifest entry
     keep: FileRows = field(init=False)  # their rows, for `save`
+    unkept: FileRows = field(default_factory=FileRows)  # rows of this run's files that are not to be kept
     hits: int = 0
     misses: int = 0
+    _kept_folded: dict[str, pl.DataFrame] | None = None
 
     def __post_init__(self) -> None:
         self.keep = FileRows(self)
@@ -121,19 +139,30 @@ class ParseCache:
             manifest = json.loads((cache.directory / MANIFEST).read_text())
             if manifest["version"] != cache.version or not GENERATION.fullmatch(manifest["generation"]):
                 return cache  # another parser's rows, or a generation that is no file name of ours
-            frames = {table: pl.read_parquet(cache.directory / f"{table}-{manifest['generation']}.parquet")
+            # the staging tables' rows are read when a run needs them (a changed file, a save), not to reuse the fold
+            frames = {table: pl.scan_parquet(cache.directory / f"{table}-{manifest['generation']}.parquet")
+                      if table in TABLES else pl.read_parquet(cache.directory / f"{table}-{manifest['generation']}.parquet")
                       for table in KEPT_SCHEMAS}
             starts = {table: [0] for table in KEPT_SCHEMAS}
             for entry in manifest["files"].values():
                 for table, first in starts.items():
                     first.append(first[-1] + int(entry["rows"][table]))
-            if any(frames[table].height != first[-1] for table, first in starts.items()):
+            if any(_height(frames[table]) != first[-1] for table, first in starts.items()):
                 return cache  # the manifest does not describe these files
+            folded = {table: pl.read_parquet(cache.directory / f"folded_{table}-{manifest['generation']}.parquet")
+                      for table in TABLES}
         except (OSError, ValueError, KeyError, TypeError, AttributeError, pl.exceptions.PolarsError):
             return cache  # no cache, or an unreadable one: every file is parsed
-        cache.entries, cache.frames, cache.starts = manifest["files"], frames, starts
+        cache.entries, cache.frames, cache.starts, cache.folded = manifest["files"], frames, starts, folded
         cache.positions = {rel: position for position, rel in enumerate(cache.entries)}
         return cache
+
+    def rows_of(self, table: str) -> pl.DataFrame:
+        """Every kept file's rows of a table (read on first use)."""
+        frame = self.frames[table]
+        if isinstance(frame, pl.LazyFrame):
+            frame = self.frames[table] = frame.collect()
+        return frame
 
     def add(self, path: Path, rel: str, provider_key: str, parse: Callable[[], Parsed], rows: FileRows) -> None:
         """Add the file's rows to `rows`: kept ones when the file, parser and provider config are unchanged,
@@ -155,21 +184,46 @@ class ParseCache:
             self.keep.add_parsed(parsed)
             self.kept[rel] = {"key": key, "rows": {table: _rows(parsed, table).height for table in KEPT_SCHEMAS},
                               "quarantined": dict(snapshot.quarantined)}
+        else:
+            self.unkept.add_parsed(parsed)
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """The four staging tables of every file added: one version of each row across snapshots (dedup.py)."""
+        tables = self.kept_folded()
+        if self.unkept.has_parsed_rows():
+            tables = folded_together(tables, self.unkept.frames())
+        return finished(tables)
+
+    def kept_folded(self) -> dict[str, pl.DataFrame]:
+        """This run's cacheable files folded: the kept fold with the new files folded in while every kept file
+        is unchanged, else all of them folded from their rows."""
+        if self._kept_folded is None:
+            if self.folded is not None and self.hits == len(self.entries):
+                new = self.keep.frames(parsed_only=True) if self.keep.has_parsed_rows() else None
+                self._kept_folded = self.folded if new is None else folded_together(self.folded, new)
+            else:
+                self._kept_folded = fold(prepared(self.keep.frames()))
+        return self._kept_folded
 
     def save(self) -> None:
         """Keep this run's cacheable files (and only those: files gone from the archive drop out)."""
         if self.misses == 0 and self.kept.keys() == self.entries.keys():
             return
         generation = uuid.uuid4().hex
-        for table, frame in self.keep.frames().items():
+        folded = {f"folded_{table}": frame for table, frame in self.kept_folded().items()}
+        for name, frame in {**self.keep.frames(), **folded}.items():
             buffer = io.BytesIO()
             frame.write_parquet(buffer)
-            write_atomic(self.directory / f"{table}-{generation}.parquet", buffer.getvalue())
+            write_atomic(self.directory / f"{name}-{generation}.parquet", buffer.getvalue())
         write_atomic(self.directory / MANIFEST, json.dumps({"version": self.version, "generation": generation,
                                                             "files": self.kept}).encode())
         for stale in self.directory.glob("*.parquet"):
             if not stale.name.endswith(f"-{generation}.parquet"):
                 stale.unlink(missing_ok=True)
+
+
+def _height(frame: pl.DataFrame | pl.LazyFrame) -> int:
+    return frame.select(pl.len()).collect().item() if isinstance(frame, pl.LazyFrame) else frame.height
 
 
 def _rows(parsed: Parsed, table: str) -> pl.DataFrame:

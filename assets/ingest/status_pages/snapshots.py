@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.ingest.status_pages.dedup import dedup_snapshots
 from assets.ingest.status_pages.detect import detect_platform, document_time, same_platform
 from assets.ingest.status_pages.parse_cache import FileRows, ParseCache, provider_digest
 from assets.ingest.status_pages.parsers import PARSED_KINDS, STATUSPAGE_KINDS, parse_document
@@ -69,6 +70,7 @@ class FoundSnapshots:
     """Every file under raw/status_pages/ parsed (or refused whole), and what was looked at."""
 
     rows: FileRows = field(default_factory=FileRows)  # every file's rows, refusals and staging.status_snapshots row
+    tables: dict[str, pl.DataFrame] = field(default_factory=lambda: dedup_snapshots(FileRows().frames()))  # deduped
     files: list[str] = field(default_factory=list)  # every file looked at, relative to the data dir
     providers: list[str] = field(default_factory=list)
     cache_hits: int = 0  # files whose rows came from the parse cache
@@ -107,6 +109,7 @@ def find_snapshots(data_dir: Path, config: ProvidersConfig) -> FoundSnapshots:
                       lambda path=path, provider=provider: read_snapshot(path, data_dir, provider, config), found.rows)
             found.files.append(file_rel)
     found.cache_hits, found.cache_misses = cache.hits, cache.misses
+    found.tables = cache.tables()
     cache.save()
     return found
 
