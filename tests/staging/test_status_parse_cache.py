@@ -144,3 +144,13 @@ def test_new_files_fold_into_the_kept_tables_as_if_everything_were_parsed_afresh
     assert_same(load(archive), again)  # and once more, from the fold kept in the last run
     later.unlink()  # a file gone: the fold is rebuilt from the files still there
     assert "Renamed in a later fetch" not in load(archive).tables[INCIDENTS]["title"].to_list()
+
+
+def test_kept_rows_survive_a_later_generation_replacing_the_files(archive: Path):
+    load(archive)
+    manifest = json.loads((archive / "cache/status_pages/manifest.json").read_text())
+    kept_rows = sum(entry["rows"][INCIDENTS] for entry in manifest["files"].values())
+    cache = parse_cache.ParseCache.open(archive)
+    shutil.rmtree(archive / "cache" / "status_pages")  # another run saved a new generation and removed this one
+    # parsed only now, from the bytes read when the cache was opened
+    assert cache.rows_of(INCIDENTS).height == kept_rows > 0

@@ -13,8 +13,9 @@ its new files into that, so one new day costs the same after a year of snapshots
 
 Layout: `manifest.json` (parser digest, generation, one entry per kept file with its row counts), one
 Parquet file per table of that generation, the files' rows one after another in manifest order, and one
-per staging table of their fold (`folded_<table>-<generation>.parquet`); the manifest is replaced last, so a reader sees one whole generation or, after any error, no cache at all
-(every file is then parsed, as without a cache).
+per staging table of their fold (`folded_<table>-<generation>.parquet`). The manifest is replaced last,
+so a reader sees one whole generation or, after any error, no cache at all (every file is then parsed, as
+without a cache).
 """
 
 from __future__ import annotations
@@ -139,9 +140,9 @@ class ParseCache:
             manifest = json.loads((cache.directory / MANIFEST).read_text())
             if manifest["version"] != cache.version or not GENERATION.fullmatch(manifest["generation"]):
                 return cache  # another parser's rows, or a generation that is no file name of ours
-            # the staging tables' rows are read when a run needs them (a changed file, a save), not to reuse the fold
-            frames = {table: pl.scan_parquet(cache.directory / f"{table}-{manifest['generation']}.parquet")
-                      if table in TABLES else pl.read_parquet(cache.directory / f"{table}-{manifest['generation']}.parquet")
+            # The staging tables' rows are parsed when a run needs them (a changed file, a save), not to reuse
+            # the fold; their bytes are read now, so a later generation replacing them cannot take them away.
+            frames = {table: _parquet(cache.directory / f"{table}-{manifest['generation']}.parquet", table in TABLES)
                       for table in KEPT_SCHEMAS}
             starts = {table: [0] for table in KEPT_SCHEMAS}
             for entry in manifest["files"].values():
@@ -220,6 +221,11 @@ class ParseCache:
         for stale in self.directory.glob("*.parquet"):
             if not stale.name.endswith(f"-{generation}.parquet"):
                 stale.unlink(missing_ok=True)
+
+
+def _parquet(path: Path, lazily: bool) -> pl.DataFrame | pl.LazyFrame:
+    data = io.BytesIO(path.read_bytes())
+    return pl.scan_parquet(data) if lazily else pl.read_parquet(data)
 
 
 def _height(frame: pl.DataFrame | pl.LazyFrame) -> int:
