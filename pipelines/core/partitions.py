@@ -2,10 +2,10 @@
 
 They cover any day a user may have evidence for: from the first day up to yesterday (Dagster offers a day
 once it has ended in UTC). The first day is 2020-01-01 (no AI provider's API is older: OpenAI's opened in
-June 2020) or $INCIDENTS_FIRST_DAY, read when the code location loads. Every day of the range costs Dagster
-work in each run (a step with partitioned inputs lists them all), so the range starts no earlier than
-evidence can. The analysed window is chosen per run (CLI flags or the config's `analysis` block), never here.
-The list of days is made once per newest day (DailyPartitions), not once per step.
+June 2020) or $INCIDENTS_FIRST_DAY, read when the code location loads. Dagster lists every day of the range
+before each step that reads all days; DailyPartitions makes that list once per newest day, not once per
+step, and the range still starts no earlier than evidence can. The analysed window is chosen per run (CLI
+flags or the config's `analysis` block), never here.
 """
 
 import datetime as dt
