@@ -14,6 +14,7 @@ from assets.ingest.status_pages import parse_cache
 from assets.ingest.status_pages.archive import StatusArchive, load_status_archive
 from assets.ingest.status_pages.schema import INCIDENTS, TABLES
 from pipelines.core.config import load_providers
+from pipelines.scenario import generate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "status_pages"
 FUTURE_FILE = "anthropic/20260303T200000Z-incidents.json"
@@ -154,3 +155,34 @@ def test_kept_rows_survive_a_later_generation_replacing_the_files(archive: Path)
     shutil.rmtree(archive / "cache" / "status_pages")  # another run saved a new generation and removed this one
     # parsed only now, from the bytes read when the cache was opened
     assert cache.rows_of(INCIDENTS).height == kept_rows > 0
+
+
+@pytest.mark.parametrize("shift_days", [0, -728], ids=["scenario", "two-years-earlier"])
+def test_a_world_fetched_week_by_week_gives_the_tables_of_one_load(data_dir: Path, tmp_path: Path, shift_days: int):
+    """The fold on a generated world's archive: batch after batch of new fetches (each run folds the new ones
+    into the kept fold), the newest fetch deleted in between (its rows were winners: the fold is rebuilt
+    without them), equals parsing the whole archive once."""
+    world = tmp_path / "world"
+    generate(world, config=data_dir / "config/providers.yaml", sources=("status_pages",), shift_days=shift_days)
+    files = sorted((world / "raw/status_pages").glob("*/*"), key=lambda path: path.name)  # by fetch time
+    batches = [files[i:i + 20] for i in range(0, len(files), 20)]
+    assert len(files) > 200 and len(batches) > 10
+    middle = len(batches) // 2
+    newest = next(path for path in reversed(batches[middle - 1]) if path.name.endswith("-incidents.json")
+                  and json.loads(path.read_text())["incidents"])
+    for n, batch in enumerate(batches):
+        if n == middle:
+            (data_dir / newest.relative_to(world)).unlink()
+            assert load(data_dir).tables[INCIDENTS]["snapshot_file"].str.contains(newest.name).sum() == 0
+        for path in batch:
+            target = data_dir / path.relative_to(world)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+        loaded = load(data_dir)
+        assert (loaded.files_parsed, loaded.files_from_cache) == (len(batch), sum(map(len, batches[:n])) - (n >= middle))
+    fresh = tmp_path / "fresh"
+    shutil.copytree(data_dir / "config", fresh / "config")
+    shutil.copytree(data_dir / "raw", fresh / "raw")
+    once = load(fresh)
+    assert once.files_from_cache == 0 and once.tables[INCIDENTS].height > 0
+    assert_same(loaded, once)
