@@ -79,8 +79,11 @@ class FileRows:
     quarantined: Counter = field(default_factory=Counter)  # table -> refused rows charged to it
 
     def add_parsed(self, parsed: Parsed) -> None:
-        self.pieces.append({table: _rows(parsed, table) for table in KEPT_SCHEMAS})
-        self.quarantined.update(parsed[0].quarantined)
+        self.add_frames(_file_frames(parsed), parsed[0].quarantined)
+
+    def add_frames(self, frames: dict[str, pl.DataFrame], quarantined: dict[str, int]) -> None:
+        self.pieces.append(frames)
+        self.quarantined.update(quarantined)
 
     def add_kept(self, position: int, quarantined: dict[str, int]) -> None:
         last = self.pieces[-1] if self.pieces else None
@@ -178,15 +181,15 @@ class ParseCache:
             self.kept[rel] = stored
             return
         self.misses += 1
-        parsed = parse()
-        rows.add_parsed(parsed)
-        snapshot, read = parsed
+        snapshot, read = parsed = parse()
+        frames = _file_frames(parsed)
+        rows.add_frames(frames, snapshot.quarantined)
         if read is not None and not any(IN_THE_FUTURE in row["reason"] for row in snapshot.rejects.rows):
-            self.keep.add_parsed(parsed)
-            self.kept[rel] = {"key": key, "rows": {table: _rows(parsed, table).height for table in KEPT_SCHEMAS},
+            self.keep.add_frames(frames, snapshot.quarantined)
+            self.kept[rel] = {"key": key, "rows": {table: frame.height for table, frame in frames.items()},
                               "quarantined": dict(snapshot.quarantined)}
         else:
-            self.unkept.add_parsed(parsed)
+            self.unkept.add_frames(frames, snapshot.quarantined)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """The four staging tables of every file added: one version of each row across snapshots (dedup.py)."""
@@ -232,10 +235,9 @@ def _height(frame: pl.DataFrame | pl.LazyFrame) -> int:
     return frame.select(pl.len()).collect().item() if isinstance(frame, pl.LazyFrame) else frame.height
 
 
-def _rows(parsed: Parsed, table: str) -> pl.DataFrame:
+def _file_frames(parsed: Parsed) -> dict[str, pl.DataFrame]:
+    """A parsed file's rows for every kept table: its staging rows, its staging.status_snapshots row, its rejects."""
     snapshot, read = parsed
-    if table == READS:
-        return pl.DataFrame([read] if read is not None else [], schema=SNAPSHOT_SCHEMA)
-    if table == REJECTS:
-        return snapshot.rejects.frame()
-    return snapshot.frame(table)
+    return {**{table: snapshot.frame(table) for table in SCHEMAS},
+            READS: pl.DataFrame([read] if read is not None else [], schema=SNAPSHOT_SCHEMA),
+            REJECTS: snapshot.rejects.frame()}

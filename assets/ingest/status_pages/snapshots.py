@@ -70,7 +70,7 @@ class FoundSnapshots:
     """Every file under raw/status_pages/ parsed (or refused whole), and what was looked at."""
 
     rows: FileRows = field(default_factory=FileRows)  # every file's rows, refusals and staging.status_snapshots row
-    tables: dict[str, pl.DataFrame] = field(default_factory=lambda: dedup_snapshots(FileRows().frames()))  # deduped
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)  # the four staging tables, deduplicated
     files: list[str] = field(default_factory=list)  # every file looked at, relative to the data dir
     providers: list[str] = field(default_factory=list)
     cache_hits: int = 0  # files whose rows came from the parse cache
@@ -86,7 +86,7 @@ def find_snapshots(data_dir: Path, config: ProvidersConfig) -> FoundSnapshots:
     else in the archive is one reject."""
     root = safe_path(data_dir, "raw", "status_pages")
     if not root.is_dir():
-        return FoundSnapshots()
+        return FoundSnapshots(tables=dedup_snapshots(FileRows().frames()))
     cache = ParseCache.open(data_dir)
     found = FoundSnapshots(FileRows(cache))
     for provider, directory, rel in _entries(found, root, "raw/status_pages"):
