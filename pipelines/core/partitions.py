@@ -65,13 +65,13 @@ class DailyPartitions(dg.DailyPartitionsDefinition):
         if current_time is not None or dynamic_partitions_store is not None:
             return super().get_partition_keys(current_time, dynamic_partitions_store)
         last = self.get_last_partition_window()
-        return list(_partition_keys(self, None if last is None else last.start))
+        return [] if last is None else list(_partition_keys(self, last.end))
 
 
 @functools.lru_cache(maxsize=4)
-def _partition_keys(partitions: DailyPartitions, newest: dt.datetime | None) -> tuple[str, ...]:
-    """Every key up to the newest day's (the partitions' own listing; `newest` is the cache key)."""
-    return tuple(dg.DailyPartitionsDefinition.get_partition_keys(partitions))
+def _partition_keys(partitions: DailyPartitions, newest_end: dt.datetime) -> tuple[str, ...]:
+    """Every key up to the day that ends at `newest_end` (Dagster's own listing at that time)."""
+    return tuple(dg.DailyPartitionsDefinition.get_partition_keys(partitions, current_time=newest_end))
 
 
 daily_partitions = DailyPartitions(start_date=FIRST_DAY.isoformat(), timezone="UTC")
