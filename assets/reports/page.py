@@ -30,7 +30,7 @@ from markupsafe import Markup
 from assets.reports.charts.palette import ProviderColors, with_provider_scale
 from assets.reports.scope import Scope, publish
 from assets.reports.templating import ENV, GLOSSARY, json_clean
-from pipelines.core import chart_process
+from pipelines.core import chart_process, chart_runner
 from pipelines.core.chart_runner import VL_VERSION
 from pipelines.core.files import write_atomic
 from pipelines.core.settings import safe_path
@@ -179,16 +179,16 @@ class Page:
         directory.mkdir(parents=True, exist_ok=True)
         path = safe_path(directory, f"{stem}.html")
         written = WrittenPage(path)
-        for block in self.charts:
-            first = preview and written.preview_png is None
+        drawn = [chart_process.svg(block.spec) for block in self.charts]  # drawn in turn while we go on
+        html = self.render()
+        for block, svg_drawn in zip(self.charts, drawn, strict=True):
             try:
-                svg, png, preview_png = chart_process.render(block.spec, PNG_SCALE, preview_scale if first else None)
+                svg = svg_drawn.result()
             except Exception as exc:  # vl_convert raises ValueError with the Vega error text
                 raise PageError(f"{path.name}: chart {block.name!r} could not be rendered: {exc}") from exc
-            svg_path = safe_path(directory, f"{stem}--{block.name}.svg")
-            png_path = safe_path(directory, f"{stem}--{block.name}.png")
-            publish(svg_path, svg.encode("utf-8"))
-            publish(png_path, png)
-            written.preview_png = written.preview_png or preview_png
-        publish(path, self.render().encode("utf-8"))
+            publish(safe_path(directory, f"{stem}--{block.name}.svg"), svg.encode("utf-8"))
+            publish(safe_path(directory, f"{stem}--{block.name}.png"), chart_runner.png(svg, PNG_SCALE))
+            if preview and written.preview_png is None:
+                written.preview_png = chart_runner.png(svg, preview_scale)
+        publish(path, html.encode("utf-8"))
         return written

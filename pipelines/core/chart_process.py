@@ -1,11 +1,14 @@
 """Where a page's charts are drawn: in the chart worker process when the command started one, else in place.
 
 `incidents run` and `demo` start the worker early (`pipelines.launch`, standard library only like this
-module), so vl-convert's engine start (~0.4 s) and the drawing happen on another core; a run started
+module), so vl-convert's engine start (~0.4 s) and the SVGs happen on another core; a page asks for all its
+SVGs at once and makes the PNGs of each as it arrives, while the worker draws the next. A run started
 elsewhere (the Dagster UI, a test, a step process of another executor) draws in its own process.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import Future
 
 from pipelines.core.side_process import Workers
 
@@ -17,13 +20,19 @@ def warm_up() -> None:
     _charts.warm_up()
 
 
-def render(spec: dict, png_scale: float, preview_scale: float | None = None) -> tuple[str, bytes, bytes | None]:
-    """`chart_runner.render` in the worker if it was started, else here."""
+def svg(spec: dict) -> Future:
+    """The chart's SVG (`chart_runner.svg`): drawn by the worker, after the SVGs asked before it, if it was
+    started; else drawn here, now. The future holds the SVG text or the reason it could not be drawn."""
     if _charts.started():
-        return _charts.ask((spec, png_scale, preview_scale))
+        return _charts.submit(spec)
     from pipelines.core import chart_runner
 
-    return chart_runner.render(spec, png_scale, preview_scale)
+    future: Future = Future()
+    try:
+        future.set_result(chart_runner.svg(spec))
+    except Exception as exc:  # noqa: BLE001 - raised where the page reads it, as the worker's are
+        future.set_exception(exc)
+    return future
 
 
 def stop() -> None:

@@ -8,6 +8,7 @@ GX imported already (the multiprocess executor's forkserver, Celery workers star
 from __future__ import annotations
 
 import sys
+from concurrent.futures import Future
 
 from pipelines.core.side_process import Workers
 
@@ -27,9 +28,10 @@ def warm_up() -> None:
         _gx.warm_up()
 
 
-def ask(ipc: bytes, expectations: list[tuple[str, dict]]) -> list[dict]:
-    """Run one suite in the worker (started if need be): `gx_runner.run_suite`'s results."""
-    return _gx.ask((ipc, expectations))
+def submit(ipc: bytes, expectations: list[tuple[str, dict]]) -> Future:
+    """Run one suite in the worker (started if need be), after those submitted before it; the future holds
+    `gx_runner.run_suite`'s results."""
+    return _gx.submit((ipc, expectations))
 
 
 def stop() -> None:

@@ -11,9 +11,6 @@ writes its table and reads the result (`.result()`) when it reports, so the two 
 from __future__ import annotations
 
 import io
-import os
-import queue
-import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -53,42 +50,22 @@ def has_columns(*columns: str) -> Expect:
     return Expect("ExpectTableColumnsToMatchSet", {"column_set": list(columns), "exact_match": False})
 
 
-_asking: dict[int, queue.SimpleQueue] = {}  # pid -> the queue of the thread that talks to the worker
-_asking_lock = threading.Lock()
-
-
 def _submit(frame: pl.DataFrame, expectations: list[Expect]) -> Future:
     """Start validating the prepared `frame`; the future's value is GX's raw results (gx_runner.run_suite).
 
     With a worker, the frame is serialised here and the suite runs on the other core while the step goes
     on (writes its table, computes its metadata); in place, it runs now."""
     requests = [(e.kind, e.kwargs) for e in expectations]
+    if not gx_process.in_place():
+        ipc = io.BytesIO()
+        frame.write_ipc(ipc)
+        return gx_process.submit(ipc.getvalue(), requests)
     future: Future = Future()
-    if gx_process.in_place():
-        try:
-            future.set_result(gx_runner.run_suite(frame.to_pandas(), requests))
-        except Exception as exc:  # noqa: BLE001 - raised again where the result is read, as the worker's are
-            future.set_exception(exc)
-        return future
-    ipc = io.BytesIO()
-    frame.write_ipc(ipc)
-    with _asking_lock:  # not the worker's lock: that one is held while a suite runs
-        if os.getpid() not in _asking:  # one daemon thread per process: it never holds up the exit
-            _asking[os.getpid()] = queue.SimpleQueue()
-            threading.Thread(target=_ask_in_turn, args=(_asking[os.getpid()],), daemon=True,
-                             name="great-expectations").start()
-        _asking[os.getpid()].put((future, ipc.getvalue(), requests))
+    try:
+        future.set_result(gx_runner.run_suite(frame.to_pandas(), requests))
+    except Exception as exc:  # noqa: BLE001 - raised again where the result is read, as the worker's are
+        future.set_exception(exc)
     return future
-
-
-def _ask_in_turn(requests: queue.SimpleQueue) -> None:
-    """Send each request to the worker in the order they were started and settle its future."""
-    while True:
-        future, ipc, expectations = requests.get()
-        try:
-            future.set_result(gx_process.ask(ipc, expectations))
-        except Exception as exc:  # noqa: BLE001 - the step that reads the result gets it
-            future.set_exception(exc)
 
 
 def _prepared(frame: pl.DataFrame) -> pl.DataFrame:

@@ -3,7 +3,8 @@
 A worker is `python -m <module>` whose `__main__` loads what it needs, then calls `serve(answer)`: it reads
 pickled requests on stdin and writes one pickled reply per request on stdout, `("ok", answer(request))` or
 `("error", traceback text)`. The run's side is `Workers`: one live worker of a module per process, started
-on demand (or early, by `warm_up`), replaced if it died, stopped at exit. Standard library only, so that the
+on demand (or early, by `warm_up`), replaced if it died, stopped at exit; asked now (`ask`) or in turn by a
+thread of its own (`submit`), so that the step goes on while the worker answers. Standard library only, so that the
 `incidents` command can start workers before it imports anything heavy (`pipelines.launch`).
 """
 
@@ -12,11 +13,13 @@ from __future__ import annotations
 import atexit
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import threading
 import traceback
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +63,8 @@ class Workers:
         self.module, self.what, self.env = module, what, dict(env or {})
         self._lock = threading.Lock()
         self.live: list[SideProcess] = []  # the worker, once started
+        self._queues: dict[int, queue.SimpleQueue] = {}  # pid -> the queue of the thread that asks in turn
+        self._queues_lock = threading.Lock()  # not `_lock`: that one is held while the worker answers
 
     def _worker(self) -> SideProcess:
         if not self.live or not self.live[0].alive():
@@ -80,6 +85,26 @@ class Workers:
         """The worker's answer (the worker started, or restarted, if need be)."""
         with self._lock:
             return self._worker().ask(request)
+
+    def submit(self, request: Any) -> Future:
+        """`ask` without waiting: the requests of this process are asked in the order submitted, by one daemon
+        thread (it never holds up the exit); the future holds the answer or the error."""
+        future: Future = Future()
+        with self._queues_lock:
+            if os.getpid() not in self._queues:  # a forked child asks with a thread of its own
+                self._queues[os.getpid()] = queue.SimpleQueue()
+                threading.Thread(target=self._ask_in_turn, args=(self._queues[os.getpid()],), daemon=True,
+                                 name=f"{self.what} requests").start()
+            self._queues[os.getpid()].put((future, request))
+        return future
+
+    def _ask_in_turn(self, requests: queue.SimpleQueue) -> None:
+        while True:
+            future, request = requests.get()
+            try:
+                future.set_result(self.ask(request))
+            except Exception as exc:  # noqa: BLE001 - whoever reads the future gets it
+                future.set_exception(exc)
 
     def stop(self) -> None:
         with self._lock:
