@@ -52,6 +52,19 @@ def test_nested_columns_and_a_sampled_frame_reach_the_worker_intact():
     assert by_description["`tags` never null"]["success"] is True
 
 
+@pytest.mark.parametrize("dtype", [pl.Int8, pl.Int16, pl.Int32, pl.UInt16, pl.UInt32, pl.Float32, pl.Int64])
+def test_narrow_numbers_are_validated_as_the_same_values(dtype):
+    # GX compares only int64/float64 vectorised; the others are widened first, which must not change a verdict
+    frame = pl.DataFrame({"status": pl.Series([100, 120, 99, None, 121], dtype=dtype)})
+    widened = quality._prepared(frame)
+    assert widened["status"].dtype in (pl.Int64, pl.Float64) and widened["status"].to_list() == [100, 120, 99, None, 121]
+    outcome = {o["description"]: o for o in quality.validate(frame, [quality.between("status", 100, 120),
+                                                                      quality.not_null("status")])}
+    between = outcome["`status` in [100, 120]"]
+    assert (between["success"], between["unexpected_count"], [float(v) for v in between["sample"]]) == (False, 2, [99, 121])
+    assert (outcome["`status` never null"]["success"], outcome["`status` never null"]["unexpected_count"]) == (False, 1)
+
+
 def test_a_dead_worker_is_a_clear_error_once_and_the_next_check_starts_a_new_one():
     gx_process.warm_up()
     worker = gx_process._workers[0]
