@@ -65,6 +65,28 @@ def test_narrow_numbers_are_validated_as_the_same_values(dtype):
     assert (outcome["`status` never null"]["success"], outcome["`status` never null"]["unexpected_count"]) == (False, 1)
 
 
+def test_a_suite_that_passes_reports_what_a_detailed_validation_reports():
+    # judged for verdicts only; a passed row-by-row expectation still says 0 unexpected rows, a table-level one
+    # has no row count, as GX's detailed (BASIC) results say
+    frame = pl.DataFrame({"provider": ["anthropic", "openai"], "minute": [1, 2], "requests": [3, 4]})
+    suite = [quality.has_columns("provider", "minute"), quality.not_null("provider"), quality.between("requests", 0),
+             quality.in_set("provider", ["anthropic", "openai"]), quality.unique_together("provider", "minute"),
+             quality.unique("minute")]
+    outcome = {o["description"]: (o["success"], o["unexpected_count"], o["sample"]) for o in quality.validate(frame, suite)}
+    assert outcome == {
+        "all 2 declared columns present": (True, None, []),
+        "`provider` never null": (True, 0, []),
+        "`requests` >= 0": (True, 0, []),
+        "`provider` one of anthropic, openai": (True, 0, []),
+        "one row per (`provider`, `minute`)": (True, 0, []),
+        "`minute` unique": (True, 0, []),
+    }
+    frame = frame.with_columns(minute=pl.lit(1), requests=pl.Series([-3, 4]))  # now two fail: details for all
+    outcome = {o["description"]: (o["success"], o["unexpected_count"], o["sample"]) for o in quality.validate(frame, suite)}
+    assert outcome["`requests` >= 0"] == (False, 1, ["-3"]) and outcome["`minute` unique"] == (False, 2, ["1", "1"])
+    assert outcome["`provider` never null"] == (True, 0, []) and outcome["all 2 declared columns present"][:2] == (True, None)
+
+
 def test_a_dead_worker_is_a_clear_error_once_and_the_next_check_starts_a_new_one():
     gx_process.warm_up()
     worker = gx_process._workers[0]
