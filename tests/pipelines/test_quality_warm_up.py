@@ -87,6 +87,30 @@ def test_a_suite_that_passes_reports_what_a_detailed_validation_reports():
     assert outcome["`provider` never null"] == (True, 0, []) and outcome["all 2 declared columns present"][:2] == (True, None)
 
 
+GX_ON_FIRST_USE = """
+import sys
+import pandas as pd
+from pipelines.core import gx_runner
+gx_runner.batch_definition()
+loaded = lambda: ["scipy.stats._stats_py" in sys.modules, "altair.vegalite" in sys.modules]
+between = gx_runner.run_suite(pd.DataFrame({"a": [1, 2]}), [("ExpectColumnValuesToBeBetween", {"column": "a", "min_value": 0})])
+print(between[0]["success"], *loaded())
+kl = {"column": "a", "partition_object": {"values": ["x", "y"], "weights": [0.5, 0.5]}, "threshold": 0.1}
+even = gx_runner.run_suite(pd.DataFrame({"a": list("xyxy")}), [("ExpectColumnKLDivergenceToBeLessThan", kl)])
+skewed = gx_runner.run_suite(pd.DataFrame({"a": list("xxxy")}), [("ExpectColumnKLDivergenceToBeLessThan", kl)])
+print(even[0]["success"], skewed[0]["success"], *loaded())
+"""
+
+
+def test_gx_loads_without_what_only_unused_expectations_need_and_imports_it_when_one_runs():
+    # a process of its own: this one must not import GX (the other tests expect a worker)
+    lines = subprocess.run([sys.executable, "-c", GX_ON_FIRST_USE], capture_output=True, text=True, check=True,
+                           env={**os.environ, "GX_ANALYTICS_ENABLED": "false"}).stdout.split("\n")
+    assert lines[0] == "True False False"  # validated, and neither scipy.stats nor altair imported
+    # the KL test needs scipy.stats (imported then, and the verdicts are right); only its charts need altair
+    assert lines[1] == "True False True False"
+
+
 def test_a_dead_worker_is_a_clear_error_once_and_the_next_check_starts_a_new_one():
     gx_process.warm_up()
     worker = gx_process._workers[0]
