@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from markupsafe import Markup
 
 from assets.reports.charts.palette import ProviderColors, with_provider_scale
 from assets.reports.scope import Scope, publish
-from assets.reports.templating import ENV, GLOSSARY, json_clean
+from assets.reports.templating import ENV, GLOSSARY, cache_dir, json_clean
 from pipelines.core import chart_process, chart_runner
 from pipelines.core.chart_runner import VL_VERSION
 from pipelines.core.files import write_atomic
@@ -73,10 +72,9 @@ class PageError(RuntimeError):
 
 
 def bundle_cache_path() -> Path:
-    """Where the built bundle is kept between runs: $XDG_CACHE_HOME (default ~/.cache)/incidents/."""
+    """Where the built bundle is kept between runs (`cache_dir`)."""
     key = hashlib.sha256(f"{vlc.__version__}|{VL_VERSION}|{BUNDLE_SNIPPET}".encode()).hexdigest()[:16]
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return root / "incidents" / f"vega-bundle-{key}.js"
+    return cache_dir() / f"vega-bundle-{key}.js"
 
 
 @functools.cache

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import altair as alt
+import jinja2
 import polars as pl
 import pytest
 
@@ -48,6 +49,7 @@ EVERY_BLOCK = ENV.from_string(
 {% endblock %}
 """
 )
+_BASE = {"title": "t", "synthetic": False, "nav": [], "subtitle": None, "window_text": None, "glossary": [], "charts": []}
 NO_CHART = ENV.from_string('{% extends "base.html.j2" %}{% block content %}<p>{{ text }}</p>{% endblock %}')
 
 
@@ -133,3 +135,25 @@ def test_too_many_rows_are_refused_before_rendering():
     data = pl.DataFrame({"x": list(range(6000))})
     with pytest.raises(Exception, match="(?i)max.?rows|5000"):
         page.chart("big", alt.Chart(data).mark_point().encode(x="x:Q"))
+
+
+def test_compiled_templates_are_kept_in_the_user_cache_and_reused(tmp_path: Path, monkeypatch):
+    from assets.reports import templating
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    compiled = []
+    compile_ = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda env, *a, **k: compiled.append(a[1]) or compile_(env, *a, **k))
+    first = templating._environment().get_template("base.html.j2")
+    assert compiled and list((tmp_path / "incidents" / "templates").iterdir())  # compiled, then kept
+    compiled.clear()
+    again = templating._environment().get_template("base.html.j2")  # a later run: the kept code, no compile
+    assert compiled == [] and again.render(**_BASE) == first.render(**_BASE)
+
+
+def test_a_cache_that_cannot_be_written_costs_the_compile_only(tmp_path: Path, monkeypatch):
+    from assets.reports import templating
+
+    (tmp_path / "incidents").write_text("not a folder")  # nothing can be created under it
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert "<!DOCTYPE html>" in templating._environment().get_template("base.html.j2").render(**_BASE)
