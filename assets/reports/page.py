@@ -18,6 +18,7 @@ import functools
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,12 +110,14 @@ def chart_spec(chart: Any) -> dict:
 
 @dataclass
 class ChartBlock:
-    """One chart of a page: its container id, file-name part, Vega-Lite spec and caption."""
+    """One chart of a page: its container id, file-name part, Vega-Lite spec and caption; `drawing`, its SVG
+    being drawn by the chart worker since the chart was added (None without a worker: drawn at `write`)."""
 
     element_id: str
     name: str
     spec: dict
     caption: str | None = None
+    drawing: Future | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -150,7 +153,8 @@ class Page:
         Container ids follow the order of these calls, which is the order of the charts on the page. Every
         channel that colours by provider gets the page's explicit provider scale."""
         spec = with_provider_scale(chart_spec(chart), self.colors)
-        block = ChartBlock(f"chart-{len(self.charts) + 1}", slugify(name, 40), spec, caption)
+        drawing = chart_process.svg(spec) if chart_process.drawing_elsewhere() else None  # while the page is built
+        block = ChartBlock(f"chart-{len(self.charts) + 1}", slugify(name, 40), spec, caption, drawing)
         self.charts.append(block)
         return block
 
@@ -177,7 +181,7 @@ class Page:
         directory.mkdir(parents=True, exist_ok=True)
         path = safe_path(directory, f"{stem}.html")
         written = WrittenPage(path)
-        drawn = [chart_process.svg(block.spec) for block in self.charts]  # drawn in turn while we go on
+        drawn = [block.drawing or chart_process.svg(block.spec) for block in self.charts]
         html = self.render()
         for block, svg_drawn in zip(self.charts, drawn, strict=True):
             try:

@@ -1,8 +1,8 @@
 """Where a page's charts are drawn: in the chart worker process when the command started one, else in place.
 
 `incidents run` and `demo` start the worker early (`pipelines.launch`, standard library only like this
-module), so vl-convert's engine start (~0.4 s) and the SVGs happen on another core; a page asks for all its
-SVGs at once and makes the PNGs of each as it arrives, while the worker draws the next. A run started
+module), so vl-convert's engine start (~0.4 s) and the SVGs happen on another core: a page asks for each SVG
+as the chart is added and makes the PNGs of each at `write`, while the worker draws the next. A run started
 elsewhere (the Dagster UI, a test, a step process of another executor) draws in its own process.
 """
 
@@ -20,10 +20,15 @@ def warm_up() -> None:
     _charts.warm_up()
 
 
+def drawing_elsewhere() -> bool:
+    """Whether `svg` hands the drawing to the worker (it was started), rather than drawing here and now."""
+    return _charts.started()
+
+
 def svg(spec: dict) -> Future:
     """The chart's SVG (`chart_runner.svg`): drawn by the worker, after the SVGs asked before it, if it was
     started; else drawn here, now. The future holds the SVG text or the reason it could not be drawn."""
-    if _charts.started():
+    if drawing_elsewhere():
         return _charts.submit(spec)
     from pipelines.core import chart_runner
 
