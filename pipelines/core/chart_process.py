@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 
-from pipelines.core.side_process import Workers
+from pipelines.core.side_process import Workers, settle
 
 _charts = Workers("pipelines.core.chart_runner", "vl-convert")
 
@@ -32,12 +32,7 @@ def svg(spec: dict) -> Future:
         return _charts.submit(spec)
     from pipelines.core import chart_runner
 
-    future: Future = Future()
-    try:
-        future.set_result(chart_runner.svg(spec))
-    except Exception as exc:  # noqa: BLE001 - raised where the page reads it, as the worker's are
-        future.set_exception(exc)
-    return future
+    return settle(Future(), lambda: chart_runner.svg(spec))
 
 
 def stop() -> None:

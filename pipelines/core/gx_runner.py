@@ -85,20 +85,25 @@ def run_suite(frame, expectations: list[tuple[str, dict]]) -> list[dict]:
     results = batch.validate(suite, result_format=VERDICTS).results
     if not all(result.success for result in results):
         results = batch.validate(suite, result_format=DETAILS).results
-    return [
-        {
-            "type": result.expectation_config.type,
-            "kwargs": _plain(result.expectation_config.kwargs),
-            "success": bool(result.success),
-            "unexpected_count": result.result.get("unexpected_count",
-                                                  0 if result.success and _counts_rows(gx, result) else None),
-            "sample": [str(v) for v in (result.result.get("partial_unexpected_list") or [])[:5]],
-        }
-        for result in results
-    ]
+    return [_reported(result) for result in results]
 
 
-def _counts_rows(gx, result) -> bool:
+def _reported(result) -> dict:
+    """One GX result as plain values; a passed row-by-row (map) expectation judged for its verdict only counts
+    0 unexpected rows, as its detailed result would."""
+    unexpected = result.result.get("unexpected_count")
+    if unexpected is None and result.success and _counts_rows(result):
+        unexpected = 0
+    return {
+        "type": result.expectation_config.type,
+        "kwargs": _plain(result.expectation_config.kwargs),
+        "success": bool(result.success),
+        "unexpected_count": unexpected,
+        "sample": [str(v) for v in (result.result.get("partial_unexpected_list") or [])[:5]],
+    }
+
+
+def _counts_rows(result) -> bool:
     """Whether the expectation judges rows one by one (a map expectation: its details count unexpected rows)."""
     from great_expectations.expectations.expectation import (
         ColumnMapExpectation,

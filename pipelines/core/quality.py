@@ -18,6 +18,7 @@ import dagster as dg
 import polars as pl
 
 from pipelines.core import gx_process, gx_runner
+from pipelines.core.side_process import settle
 
 MAX_VALIDATED_ROWS = 500_000  # larger frames are validated on an evenly spaced sample of this size
 
@@ -60,12 +61,7 @@ def _submit(frame: pl.DataFrame, expectations: list[Expect]) -> Future:
         ipc = io.BytesIO()
         frame.write_ipc(ipc)
         return gx_process.submit(ipc.getvalue(), requests)
-    future: Future = Future()
-    try:
-        future.set_result(gx_runner.run_suite(frame.to_pandas(), requests))
-    except Exception as exc:  # noqa: BLE001 - raised again where the result is read, as the worker's are
-        future.set_exception(exc)
-    return future
+    return settle(Future(), lambda: gx_runner.run_suite(frame.to_pandas(), requests))  # in place: now
 
 
 # GX's pandas `between` compares int64 and float64 columns vectorised and every other numeric type value by

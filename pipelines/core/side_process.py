@@ -101,16 +101,22 @@ class Workers:
     def _ask_in_turn(self, requests: queue.SimpleQueue) -> None:
         while True:
             future, request = requests.get()
-            try:
-                future.set_result(self.ask(request))
-            except Exception as exc:  # noqa: BLE001 - whoever reads the future gets it
-                future.set_exception(exc)
+            settle(future, lambda: self.ask(request))  # noqa: B023 - called before the loop moves on
 
     def stop(self) -> None:
         with self._lock:
             for worker in self.live:
                 worker.stop()
             self.live.clear()
+
+
+def settle(future: Future, call: Callable[[], Any]) -> Future:
+    """`future` settled with `call()`'s value, or with the exception it raised (raised again where it is read)."""
+    try:
+        future.set_result(call())
+    except Exception as exc:  # noqa: BLE001 - whoever reads the future gets it
+        future.set_exception(exc)
+    return future
 
 
 def serve(answer: Callable[[Any], Any], load: Callable[[], object] = lambda: None) -> None:
