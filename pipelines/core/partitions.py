@@ -51,7 +51,6 @@ def first_day_from(value: str | None, now: dt.datetime | None = None) -> tuple[d
 FIRST_DAY, FIRST_DAY_PROBLEM = first_day_from(os.environ.get(FIRST_DAY_ENV))
 
 
-
 class DailyPartitions(dg.DailyPartitionsDefinition):
     """Dagster's daily partitions, with the list of every day made once per newest day.
 
