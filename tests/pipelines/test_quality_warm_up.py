@@ -111,6 +111,63 @@ def test_gx_loads_without_what_only_unused_expectations_need_and_imports_it_when
     assert lines[1] == "True False True False"
 
 
+CONFIGURATIONS_KEPT = """
+import contextlib, json
+import pandas as pd
+from great_expectations.expectations.expectation import Expectation
+from pipelines.core import gx_runner
+gx_runner.batch_definition()
+build = Expectation.__dict__["configuration"]
+builds = []
+def counted(expectation):
+    builds.append(expectation)
+    return build.fget(expectation)
+suite = [("ExpectTableColumnsToMatchSet", {"column_set": ["p", "m", "r"], "exact_match": False}),
+         ("ExpectColumnValuesToNotBeNull", {"column": "p"}),
+         ("ExpectColumnValuesToBeBetween", {"column": "r", "min_value": 0, "max_value": 10}),
+         ("ExpectColumnValuesToBeInSet", {"column": "p", "value_set": ["a", "b"]}),
+         ("ExpectCompoundColumnsToBeUnique", {"column_list": ["p", "m"]}),
+         ("ExpectColumnValuesToBeUnique", {"column": "m"})]
+frames = {"good": pd.DataFrame({"p": ["a", "b", "a"], "m": [1, 2, 3], "r": [0, 5, 10]}),
+          "bad": pd.DataFrame({"p": ["a", None, "c"], "m": [1, 1, 3], "r": [-1, 5, 11]})}
+kept_once = gx_runner._configurations_built_once
+out = {}
+for name, frame in frames.items():
+    Expectation.configuration = property(counted)  # counts GX's own builds, under the kept ones
+    runs = []
+    for keep in (kept_once, contextlib.nullcontext):
+        gx_runner._configurations_built_once = keep
+        builds.clear()
+        runs.append((gx_runner.run_suite(frame, suite), len(builds), len({id(e) for e in builds})))
+    gx_runner._configurations_built_once = kept_once
+    (kept, kept_builds, kept_objects), (rebuilt, builds_every_read, _) = runs
+    out[name] = [kept == rebuilt, kept_builds == kept_objects, kept_builds, builds_every_read,
+                 sorted(r["type"] for r in kept if not r["success"])]
+    Expectation.configuration = build
+out["restored"] = Expectation.__dict__["configuration"] is build
+print(json.dumps(out))
+"""
+
+
+def test_a_validated_suite_builds_each_configuration_once_and_reports_the_same_results():
+    # GX's Expectation.configuration serialises the expectation anew on each of its ~70 reads per validation; kept
+    # once built while a suite is validated, the results must not change (a process of its own: GX stays out of this one)
+    import json
+
+    out = json.loads(subprocess.run([sys.executable, "-c", CONFIGURATIONS_KEPT], capture_output=True, text=True,
+                                    check=True, env={**os.environ, "GX_ANALYTICS_ENABLED": "false"}).stdout)
+    for name in ("good", "bad"):
+        same_results, once_per_object, kept_builds, builds_every_read, _ = out[name]
+        assert same_results  # identical result dicts: types, kwargs, verdicts, counts, samples
+        assert once_per_object  # no expectation object built twice
+        assert builds_every_read > 5 * kept_builds
+    assert out["good"][4] == []
+    # r -1 and 11, p None and c, m 1 twice; (p, m) pairs stay unique (GX leaves out rows with a null)
+    assert out["bad"][4] == ["expect_column_values_to_be_between", "expect_column_values_to_be_in_set",
+                             "expect_column_values_to_be_unique", "expect_column_values_to_not_be_null"]
+    assert out["restored"] is True  # GX's own property back once validated
+
+
 def test_a_dead_worker_is_a_clear_error_once_and_the_next_check_starts_a_new_one():
     gx_process.warm_up()
     worker = gx_process._workers[0]
