@@ -168,6 +168,28 @@ def test_a_validated_suite_builds_each_configuration_once_and_reports_the_same_r
     assert out["restored"] is True  # GX's own property back once validated
 
 
+WORKER_WITHOUT_SQL = """
+import io, runpy, sys
+import polars as pl
+from pipelines.core import side_process
+def serve(answer, load):
+    load()
+    ipc = io.BytesIO()
+    pl.DataFrame({"status": [200, 700]}).write_ipc(ipc)
+    (result,) = answer((ipc.getvalue(), [("ExpectColumnValuesToBeBetween", {"column": "status", "max_value": 599})]))
+    print(sys.modules["sqlalchemy"], "great_expectations" in sys.modules, result["success"], result["unexpected_count"])
+side_process.serve = serve
+runpy.run_module("pipelines.core.gx_runner", run_name="__main__")
+"""
+
+
+def test_the_worker_loads_gx_without_sqlalchemy_and_validates():
+    # the worker's own entry point (its `serve` replaced to answer one request here): GX's SQL support left out
+    done = subprocess.run([sys.executable, "-c", WORKER_WITHOUT_SQL], capture_output=True, text=True, check=True,
+                          env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+    assert done.stdout.split() == ["None", "True", "False", "1"]
+
+
 def test_a_dead_worker_is_a_clear_error_once_and_the_next_check_starts_a_new_one():
     gx_process.warm_up()
     worker = gx_process._workers[0]
