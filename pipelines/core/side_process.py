@@ -23,6 +23,8 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from pipelines.core import collector
+
 
 class SideProcess:
     """`python -m <module>` and the pipe to it."""
@@ -120,12 +122,14 @@ def settle(future: Future, call: Callable[[], Any]) -> Future:
 
 
 def serve(answer: Callable[[Any], Any], load: Callable[[], object] = lambda: None) -> None:
-    """The worker's side: `load()` (what the first request would otherwise wait for), then answer requests
-    until the run closes the pipe; a failing request is a reply, not the worker's end. Whatever the worker's
-    libraries print, from the first import on, goes to stderr: stdout carries the replies only."""
+    """The worker's side: `load()` (what the first request would otherwise wait for, with the garbage collector
+    paused: `collector`), then answer requests until the run closes the pipe; a failing request is a reply,
+    not the worker's end. Whatever the worker's libraries print, from the first import on, goes to stderr:
+    stdout carries the replies only."""
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    load()
+    with collector.paused():
+        load()
     requests = sys.stdin.buffer
     while True:
         try:
