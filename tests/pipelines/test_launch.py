@@ -1,6 +1,8 @@
-"""The garbage collector is paused while a process imports, then what the imports built is frozen."""
+"""How the command starts: the garbage collector paused while it imports, then what the imports built frozen;
+OpenBLAS on one thread."""
 
 import gc
+import os
 import subprocess
 import sys
 
@@ -72,3 +74,20 @@ def test_a_worker_loads_with_the_collector_paused_and_answers_with_it_on():
     )
     done = subprocess.run([sys.executable, "-c", code], input=b"", capture_output=True, check=True)
     assert done.stderr.decode().split() == ["load", "False", "after", "True", "True"]
+
+
+def test_the_command_gives_openblas_one_thread_unless_told_otherwise():
+    # the CLI replaced by a stand-in that imports numpy and scipy (OpenBLAS starts its threads then) and reports
+    code = (
+        "import os, sys, types; "
+        "report = lambda: (__import__('numpy'), __import__('scipy.special'), "
+        "print(os.environ['OPENBLAS_NUM_THREADS'], len(os.listdir('/proc/self/task')))); "
+        "sys.modules['pipelines.cli'] = types.SimpleNamespace(entry=report); "
+        "sys.argv = ['incidents', 'status']; from pipelines import launch; launch.main()"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    alone = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert alone.stdout.split() == ["1", "1"]  # no OpenBLAS threads beside the main one
+    told = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**env, "OPENBLAS_NUM_THREADS": "2"})
+    assert told.stdout.split()[0] == "2"
