@@ -1,6 +1,7 @@
 """Great Expectations suites on a pandas frame: the one module that imports GX, and the process that runs it.
 
-Importing GX costs about 2 CPU s bound to the GIL (3 before `ON_FIRST_USE`): loaded in the run's own
+Importing GX costs about 1.2 CPU s bound to the GIL in the worker (3 before `ON_FIRST_USE`,
+`LEFT_OUT_OF_THE_WORKER` and the paused collector of `side_process.serve`): loaded in the run's own
 process, it would stall every step while it loads. So `quality` runs suites in a worker process (`python -m pipelines.core.gx_runner`, started
 and stopped by `gx_process`, by the `incidents` command before it imports Dagster) that loads GX on another
 core while the run imports its code and ingests. A process that has GX imported
