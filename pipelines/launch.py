@@ -1,7 +1,7 @@
 """The `incidents` command's entry point: Great Expectations starts loading before anything else does.
 
 A command that runs checks and draws pages (`run`, `demo`) starts the GX worker process first (`gx_process`,
-standard library only), so GX's ~2 CPU s of imports run on the other core while this process imports
+standard library only), so GX's ~1.2 CPU s of imports run on the other core while this process imports
 Dagster and the code location, instead of after; and the chart worker (`chart_process`), whose vl-convert
 engine is ready by the time the reports draw. The CLI and, for those commands, the code location are imported
 with Python's garbage collector paused (`collector`). Then the CLI runs as usual. `python -m pipelines` does

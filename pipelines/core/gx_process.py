@@ -1,6 +1,6 @@
 """The Great Expectations worker process: started early, shared by a run's checks, stopped at exit.
 
-Standard library only, so a command can start GX loading (~2 CPU s) on the other core before it imports
+Standard library only, so a command can start GX loading (~1.2 CPU s) on the other core before it imports
 Dagster and the code location (`pipelines.launch`); `quality` sends the suites (`submit`). A process that has
 GX imported already (the multiprocess executor's forkserver, Celery workers started with it) needs no worker.
 """
