@@ -60,19 +60,50 @@ def minute_sli_sql(n_days: int, source: dg.AssetKey | str = tables.REQUEST_LOGS)
     return MINUTE_SLI_SQL.format(source=tables.sql_name(source), day_placeholders=placeholders)
 
 
+# The latency quantiles are exact: DuckDB keeps every latency of a query until its minutes are done. A query
+# covers consecutive days of at most this many rows together (~0.1 GB of latencies; a day with more is a query
+# of its own), so memory is bounded by the largest day rather than by the range (a month of 10 M-row days in
+# one query would hold ~2.4 GB), while a long range of small days stays one query (366 queries of a day each
+# took 6.6 s where one took 0.26 s).
+ROWS_PER_QUERY = 4_000_000
+
+
 def compute_minute_sli(
     con: duckdb.DuckDBPyConnection,
     days: Sequence[dt.date | str],
     source: dg.AssetKey | str = tables.REQUEST_LOGS,
 ) -> pl.DataFrame:
-    """Run `minute_sli_sql` for `days` on `con`; return the per-minute SLI frame (minute in UTC)."""
+    """Run `minute_sli_sql` for `days` on `con` (in batches of days: `ROWS_PER_QUERY`); return the per-minute SLI
+    frame (minute in UTC)."""
     day_values = sorted({dt.date.fromisoformat(d) if isinstance(d, str) else d for d in days})
     if not day_values:
         return pl.DataFrame(schema=MINUTE_SLI_SCHEMA)
-    frame = con.sql(minute_sli_sql(len(day_values), source), params=day_values).pl()
+    frame = pl.concat(
+        [con.sql(minute_sli_sql(len(batch), source), params=batch).pl() for batch in _day_batches(con, day_values, source)]
+    )
     return to_utc(frame.with_columns(pl.col("day").cast(pl.Date))).select(
         [pl.col(c).cast(t) for c, t in MINUTE_SLI_SCHEMA.items()]
     )
+
+
+def _day_batches(con: duckdb.DuckDBPyConnection, days: list[dt.date], source: dg.AssetKey | str) -> list[list[dt.date]]:
+    """`days` (sorted) cut into runs of consecutive days of at most ROWS_PER_QUERY rows (a larger day alone);
+    the rows per day are counted from the Parquet files' row groups, no column is read."""
+    placeholders = ", ".join("?::DATE" for _ in days)
+    rows = dict(
+        con.execute(
+            f"SELECT day, count(*) FROM {tables.sql_name(source)} WHERE day IN ({placeholders}) GROUP BY day", days
+        ).fetchall()
+    )
+    batches: list[list[dt.date]] = []
+    held = 0
+    for day in days:
+        if not batches or held + rows.get(day, 0) > ROWS_PER_QUERY:
+            batches.append([])
+            held = 0
+        batches[-1].append(day)
+        held += rows.get(day, 0)
+    return batches
 
 
 def sli_expectations() -> list:

@@ -9,9 +9,11 @@ import numpy as np
 import polars as pl
 import pytest
 
+from assets.marts import sli as sli_module
 from assets.marts.episodes.assets import telemetry_episodes_asset
 from assets.marts.sli import (
     SLI_CHECK,
+    _day_batches,
     compute_minute_sli,
     minute_sli_sql,
     provider_minute_sli,
@@ -214,6 +216,23 @@ def test_classes_are_disjoint_and_match_a_row_by_row_reference(data_dir: Path) -
         "latency_ms"
     ]
     assert key["latency_p95_ms"] == pytest.approx(np.percentile(values.to_numpy(), 95))
+
+
+def test_days_are_computed_in_batches_of_bounded_rows_with_the_same_result(crafted_lake: Path, monkeypatch) -> None:
+    # 2026-03-02: 16 rows, 2026-03-03: 1 row, 2026-03-04: no partition, 2026-03-05: 5 rows
+    write_lake(crafted_lake, {"2026-03-05": log_rows("2026-03-05", [("08:00:00", "openai", 200, 5.0, None)] * 5)})
+    days = [dt.date(2026, 3, d) for d in (2, 3, 4, 5)]
+    whole = sli_for(crafted_lake, [d.isoformat() for d in days])  # the default budget: one query
+    with connect(crafted_lake / "warehouse.duckdb") as con:
+        assert _day_batches(con, days, tables.REQUEST_LOGS) == [days]
+        monkeypatch.setattr(sli_module, "ROWS_PER_QUERY", 16)
+        # a day of 16 rows fills a batch; the next ones share one (1 + 0 + 5 rows)
+        assert _day_batches(con, days, tables.REQUEST_LOGS) == [days[:1], days[1:]]
+        monkeypatch.setattr(sli_module, "ROWS_PER_QUERY", 3)
+        # a day above the budget is a batch of its own
+        assert _day_batches(con, days, tables.REQUEST_LOGS) == [days[:1], days[1:3], days[3:]]
+    batched = sli_for(crafted_lake, [d.isoformat() for d in days])
+    assert batched.height == whole.height == 5 and batched.equals(whole)
 
 
 def test_sql_binds_one_parameter_per_day_and_refuses_no_days() -> None:
