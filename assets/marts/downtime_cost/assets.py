@@ -134,9 +134,7 @@ def downtime_cost(context: dg.AssetExecutionContext, workspace: Workspace) -> dg
     settings = workspace.settings
     model = load_cost_model(settings.cost_model_path)
     recon, incidents, sli = _read_inputs(context, workspace)
-    seen = set(recon["provider"].to_list() if recon.height else []) | set(
-        sli["provider"].to_list() if sli.height else []
-    )
+    seen = {p for frame in (recon, sli) if frame.height for p in frame["provider"].unique().to_list()}
     model.check_covers(seen, settings.cost_model_path)
     result = build_downtime_cost(recon, incidents, sli, model)
     check = start_check(DOWNTIME_COST_CHECK, _checkable(result), downtime_expectations())

@@ -182,7 +182,7 @@ def simulate_failover(minute_sli: pl.DataFrame, model: CostModel) -> pl.DataFram
         return pl.DataFrame(schema=FAILOVER_SCHEMA)
     sli = _prepare(minute_sli)
     rows = []
-    for primary in sorted(set(sli["provider"].to_list())):
+    for primary in sorted(sli["provider"].unique().to_list()):
         fallback = model.failover.fallback.get(primary)
         if fallback is None:
             continue
