@@ -146,8 +146,9 @@ def _counts_rows(result) -> bool:
         ColumnPairMapExpectation,
         MulticolumnMapExpectation,
     )
+    from great_expectations.expectations.registry import get_expectation_impl
 
-    kind = type(result.expectation_config.to_domain_obj())
+    kind = get_expectation_impl(result.expectation_config.type)  # the class, without building an expectation
     return issubclass(kind, ColumnMapExpectation | ColumnPairMapExpectation | MulticolumnMapExpectation)
 
 
