@@ -198,6 +198,64 @@ def test_gzip_files_read_like_plain_ones(tmp_path, mapping):
     assert all(f.parser == ("lines" if f.format == "log.gz" else "native") for f in result.files)
 
 
+def test_gzip_is_inflated_once_and_reported_under_its_own_name_and_size(tmp_path, mapping, monkeypatch):
+    from assets.ingest.request_logs import fast_path
+
+    day = _day_dir(tmp_path, "good")
+    for f in list(day.iterdir()):
+        if f.suffix in (".jsonl", ".csv"):
+            f.with_name(f.name + ".gz").write_bytes(gzip.compress(f.read_bytes()))
+            f.unlink()
+    counted = []
+    count = fast_path.count_lines
+    monkeypatch.setattr(fast_path, "count_lines", lambda path, stop=None: counted.append(path) or count(path, stop))
+    result, rows = _ingest(day, mapping)
+    _assert_counts_add_up(result, rows)
+    packed = {Path(f.file).name: f for f in result.files if f.format in ("jsonl.gz", "csv.gz")}
+    assert packed and all(f.parser == "native" for f in packed.values())
+    assert {name: f.bytes for name, f in packed.items()} == {name: (day / name).stat().st_size for name in packed}
+    assert counted == []  # the lines were counted while the files were inflated, not read a second time
+    assert set(rows["file"].map_elements(lambda f: Path(f).name, return_dtype=pl.String)) >= set(packed)
+
+
+def test_refused_lines_of_a_gzip_file_keep_its_name_and_line_numbers(tmp_path, mapping):
+    day = _day_dir(tmp_path, "bad")
+    source = day / "gateway.jsonl"
+    (day / "gateway.jsonl.gz").write_bytes(gzip.compress(source.read_bytes()))
+    source.unlink()
+    result, rows = _ingest(day, mapping, now=NOON_NOW)
+    _assert_counts_add_up(result, rows)
+    reasons = _reasons(result)
+    expected = {(n.replace("gateway.jsonl", "gateway.jsonl.gz"), line): r for (n, line), r in EXPECTED_REJECTS.items()}
+    assert set(reasons) == set(expected)
+    for key, reason in expected.items():
+        assert reasons[key].startswith(reason), (key, reasons[key])
+    assert {f.file for f in result.files if f.format == "jsonl.gz"} == {f"raw/request_logs/{DAY}/gateway.jsonl.gz"}
+
+
+def test_a_gzip_file_that_cannot_be_inflated_stays_compressed(tmp_path):
+    from assets.ingest.request_logs.inflated_files import inflate_files
+    from assets.ingest.request_logs.raw_files import RawFile
+
+    good, cut = tmp_path / "good.jsonl.gz", tmp_path / "cut.jsonl.gz"
+    good.write_bytes(gzip.compress(_LINE.format(ts="2026-03-02T10:00:00Z").encode() * 3))
+    cut.write_bytes(good.read_bytes()[:20])
+    log = tmp_path / "edge-access.log.gz"
+    log.write_bytes(gzip.compress(b"line\n"))
+    files = [RawFile(p, p.name, "log" if p is log else "jsonl") for p in (good, cut, log)]
+    work = tmp_path / "work"
+    inflated = inflate_files(files, work)
+    assert (inflated[0].path, inflated[0].original, inflated[0].lines) == (work / "plain-00000/good.jsonl", good, 3)
+    assert inflated[0].path.read_bytes() == gzip.decompress(good.read_bytes())
+    assert inflated[0].format == "jsonl.gz" and inflated[0].stored == good
+    assert inflated[1:] == files[1:]  # truncated: left for the exact path to report; a log is read once anyway
+    assert not (work / "plain-00001/cut.jsonl").exists()
+    blocked = tmp_path / "blocked"
+    blocked.mkdir()
+    (blocked / "plain-00000").write_text("a file where the copy's folder would go")  # no room for the copy
+    assert inflate_files(files[:1], blocked) == files[:1]
+
+
 def test_crlf_and_byte_order_mark(tmp_path, mapping):
     day = _day_dir(tmp_path)
     text = (FIXTURES / "good" / DAY / "gateway.jsonl").read_text()

@@ -22,6 +22,7 @@ from assets.ingest.request_logs.exact_path import exact_file
 from assets.ingest.request_logs.fast_path import try_fast
 from assets.ingest.request_logs.fields import LAKE_COLUMNS, LAKE_PARQUET_OPTIONS, SOURCE
 from assets.ingest.request_logs.gateway_files import convert_gateway_files
+from assets.ingest.request_logs.inflated_files import inflate_files
 from assets.ingest.request_logs.providers import ProviderMapping
 from assets.ingest.request_logs.raw_files import RawFile, file_format
 from assets.ingest.request_logs.results import BatchResult, FileResult
@@ -72,7 +73,7 @@ def ingest_files(
     refused_links: symlinks leaving the data dir (list_folder), each refused whole as record 0.
     now: rows later than this are refused as "in the future" (default: the current time);
     earliest: rows before this UTC day are refused (default: the first partition day).
-    work_dir: scratch space (stage files, DuckDB spill); default: a temp dir beside out_dir, removed after.
+    work_dir: scratch space (stage files, inflated gzip copies, DuckDB spill); default: a temp dir beside out_dir, removed after.
     memory_limit, threads: for the in-memory DuckDB that does the work (a one-day native write streams
     under fast_path.ONE_DAY_MEMORY_LIMIT instead).
     fast_path: False forces the exact line-by-line path for every file (tests compare the two).
@@ -89,6 +90,8 @@ def ingest_files(
     result = BatchResult(out_dir=out_dir)
     try:
         files, unmapped = convert_gateway_files(files, work, mapping)
+        if fast_path:
+            files = inflate_files(files, work)
         con = connect(work, memory_limit, threads)
         try:
             suspects: set[str] = set()
@@ -100,7 +103,7 @@ def ingest_files(
             )
             if rows is not None:
                 for f in files:
-                    size = f.path.stat().st_size
+                    size = f.stored.stat().st_size
                     result.files.append(FileResult(f.rel, f.format, size, "native", rows_by_day=rows[f.rel]))
             else:
                 _per_file(con, files, mapping, (earliest, now), work, result, fast_path, suspects)
@@ -182,7 +185,7 @@ def _per_file(
     stages: list[Path] = []
     whole_file_rejects = Rejects(SOURCE)
     for i, f in enumerate(files):
-        fr = FileResult(f.rel, f.format, f.path.stat().st_size)
+        fr = FileResult(f.rel, f.format, f.stored.stat().st_size)
         stage = work / f"stage-{i:05d}.parquet"
         if f.kind is None:
             fr.error = (

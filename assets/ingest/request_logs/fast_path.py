@@ -3,8 +3,8 @@
 The native readers type the fields, the shared SQL validates every row, and accepted rows stream
 straight into Parquet. The query aborts on the first refused row (`error()`), because the native
 readers cannot say which line a row came from, and a reject without its line number is no use to
-whoever has to fix the export. Lines are counted on the side (numpy, another thread); the result
-stands only if every physical line became exactly one row, since the native readers silently skip
+whoever has to fix the export. Lines are counted on the side (numpy, another thread) unless they were
+while a gzip file was inflated (inflated_files.py); the result stands only if every physical line became exactly one row, since the native readers silently skip
 some odd input (a lone NUL byte).
 """
 
@@ -151,7 +151,9 @@ def _attempt(
         options, output = f"{LAKE_PARQUET_OPTIONS}, PARTITION_BY (day)", target
     stop = threading.Event()
     with ThreadPoolExecutor(max_workers=1) as pool:  # count lines on the side while DuckDB parses
-        line_counts = pool.submit(lambda: [count_lines(f.path, stop) for f in files])
+        line_counts = pool.submit(
+            lambda: [count_lines(f.path, stop) if f.lines is None else f.lines for f in files]
+        )
         try:
             rows = copy_to_parquet(con, sql, query, output, options)
             if one_day and len(files) == 1:  # the COPY's own count says it all: no need to read it back

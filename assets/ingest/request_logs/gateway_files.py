@@ -42,5 +42,5 @@ def convert_gateway_files(
         out = work / f"gateway-{i:05d}.jsonl"
         for record_no, reason, raw in gateways.to_canonical_jsonl(f.path, fmt, out, mapping.provider_for):
             refused.add(f.rel, record_no, reason, raw)
-        converted.append(RawFile(out, f.rel, "jsonl", gateway=fmt))
+        converted.append(RawFile(out, f.rel, "jsonl", gateway=fmt, original=f.path))
     return converted, refused

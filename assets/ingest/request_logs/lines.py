@@ -9,6 +9,7 @@ import codecs
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -159,6 +160,21 @@ def _overlong_batch(prefix: bytes, length: int, line_no: int) -> pa.RecordBatch:
 def count_lines(path: Path, stop: threading.Event | None = None) -> int:
     """Physical lines in a file (a last line without newline counts), decompressing .gz on the fly."""
     return _count(_inflated_chunks(path) if path.name.endswith(".gz") else _plain_chunks(path), stop)
+
+
+def inflate(path: Path, target: Path) -> int:
+    """A gzip file's content (every member) written to target; returns its physical lines, as count_lines.
+
+    Raises as count_lines does for a truncated or corrupt file, and OSError if target cannot be written.
+    """
+    with open(target, "wb") as out:
+        return _count(_written(_inflated_chunks(path), out))
+
+
+def _written(chunks: Iterator[bytes], out: BinaryIO) -> Iterator[bytes]:
+    for chunk in chunks:
+        out.write(chunk)
+        yield chunk
 
 
 def _count(chunks: Iterator, stop: threading.Event | None = None) -> int:

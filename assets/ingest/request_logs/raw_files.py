@@ -14,17 +14,24 @@ FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".log": "log"}
 
 @dataclass(frozen=True)
 class RawFile:
-    path: Path
-    rel: str
+    path: Path  # where the rows are read from: the raw file, or a working copy of it
+    rel: str  # the raw file, relative to the data dir: the name every count and reject carries
     kind: str | None  # jsonl, csv, log; None = not a request-log file
     gateway: str | None = None  # a gateway export (assets.ingest.gateways), read from its canonical JSONL at path
+    original: Path | None = None  # the raw file when `path` is a working copy (a gateway's JSONL, a gzip inflated)
+    lines: int | None = None  # physical lines of `path`, when already counted
+
+    @property
+    def stored(self) -> Path:
+        """The raw file as it lies in the raw folder."""
+        return self.original or self.path
 
     @property
     def format(self) -> str:
         if self.gateway:
             return self.gateway
-        return (self.kind or self.path.suffix.lstrip(".") or "?") + (
-            ".gz" if self.path.name.endswith(".gz") else ""
+        return (self.kind or self.stored.suffix.lstrip(".") or "?") + (
+            ".gz" if self.stored.name.endswith(".gz") else ""
         )
 
 
