@@ -50,7 +50,7 @@ def _staged_in(settings: Settings, table: dg.AssetKey, column: str, start: dt.da
 def idle_assets(settings: Settings, start: dt.date, end: dt.date) -> set[dg.AssetKey]:
     """The per-day assets a run over [start, end] can leave out (see the module docstring)."""
     idle: set[dg.AssetKey] = set()
-    evidence = find_evidence(settings)
+    evidence = find_evidence(settings, start, end)
     for source, (assets, staged, column) in PER_DAY.items():
         days = {d for d in _raw_days(settings, evidence, source) if start.isoformat() <= d <= end.isoformat()}
         if not days and not _staged_in(settings, staged, column, start, end):

@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
@@ -36,10 +37,16 @@ class ListedFile:
     source: str
     day: str
     home_day: dt.date
-    path: Path
+    location: str  # the file's path as listed
     rel: str
     size: int
     mtime_ns: int
+
+    @cached_property
+    def path(self) -> Path:
+        """The file's path (made when first asked for: a run lists every file of every day of a source, but
+        opens only those with rows of its days)."""
+        return Path(self.location)
 
     def ensure_inside(self) -> None:
         """Refuse (FileRefused) a symlink out of the data dir; call it before any read."""
@@ -69,7 +76,7 @@ def source_files(data_dir: Path, source: str) -> list[ListedFile]:
                 stat = entry.stat()
             except OSError:  # removed since the folder was listed
                 continue
-            listed.append(ListedFile(data_dir, source, folder, home_day, Path(entry.path), f"{under}/{entry.name}",
+            listed.append(ListedFile(data_dir, source, folder, home_day, entry.path, f"{under}/{entry.name}",
                                      stat.st_size, stat.st_mtime_ns))
     return listed
 

@@ -8,8 +8,10 @@ checked here too: before the first partition, in the future, or without any evid
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from pipelines.core.config import ConfigError, ProvidersConfig, load_providers
 from pipelines.core.cost_model import load_cost_model
@@ -84,30 +86,48 @@ def check_setup(settings: Settings) -> list[str]:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What raw evidence exists: the days of each day-partitioned source, and status-page snapshots."""
+    """What raw evidence exists: the days of each day-partitioned source (within the range asked about), and
+    whether any status-page snapshot does (a snapshot tells about every day)."""
 
     days: dict[str, list[dt.date]]
-    status_snapshots: int
+    status_snapshots: bool
 
     def days_between(self, start: dt.date, end: dt.date) -> dict[str, int]:
         return {source: sum(start <= d <= end for d in days) for source, days in self.days.items()}
 
 
-def find_evidence(settings: Settings) -> Evidence:
+def find_evidence(settings: Settings, start: dt.date | None = None, end: dt.date | None = None) -> Evidence:
     """Day folders holding files, plus the days request-log files were found to hold rows of (a multi-day
-    log in one folder counts for every day it covers once a run has read it)."""
+    log in one folder counts for every day it covers once a run has read it); only days in [start, end]
+    when given, so a run of one day looks into that day's folders, not into every day of the history."""
+    def wanted(day: dt.date) -> bool:
+        return (start is None or day >= start) and (end is None or day <= end)
+
     days: dict[str, list[dt.date]] = {}
     for source in DAY_SOURCES:
-        folder = settings.raw_dir / source
-        found = {dt.date.fromisoformat(p.name) for p in folder.iterdir()
-                 if p.is_dir() and _DAY.match(p.name) and any(p.iterdir())} if folder.is_dir() else set()
-        days[source] = sorted(found)
+        days[source] = sorted(day for day, folder in _day_folders(settings.raw_dir / source)
+                              if wanted(day) and any(folder.iterdir()))
     indexed = DayLake("request_logs").read_index(settings)
-    days["request_logs"] = sorted({*days["request_logs"],
-                                   *(dt.date.fromisoformat(d) for e in indexed.values() for d in e.get("days") or [])})
+    held = {dt.date.fromisoformat(d) for e in indexed.values() for d in e.get("days") or []}
+    days["request_logs"] = sorted({*days["request_logs"], *filter(wanted, held)})
     status = settings.raw_dir / "status_pages"
-    snapshots = sum(1 for p in status.glob("*/*") if p.is_file()) if status.is_dir() else 0
+    snapshots = status.is_dir() and any(p.is_file() for p in status.glob("*/*"))
     return Evidence(days, snapshots)
+
+
+def _day_folders(root: Path) -> list[tuple[dt.date, Path]]:
+    """The YYYY-MM-DD folders of a source's raw dir (their names read from one listing, nothing opened)."""
+    if not root.is_dir():
+        return []
+    folders = []
+    with os.scandir(root) as entries:
+        for entry in entries:
+            if _DAY.match(entry.name) and entry.is_dir():
+                try:
+                    folders.append((dt.date.fromisoformat(entry.name), Path(entry.path)))
+                except ValueError:  # 2026-13-45: not a day, not ours
+                    continue
+    return folders
 
 
 def check_range(start: dt.date, end: dt.date, evidence: Evidence, today_utc: dt.date | None = None) -> str | None:

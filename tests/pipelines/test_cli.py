@@ -110,9 +110,37 @@ def test_check_range_accepts_any_past_window_with_evidence():
                         status_snapshots=0)
     today = dt.date(2026, 12, 4)
     assert check_range(dt.date(2021, 5, 30), dt.date(2021, 6, 2), evidence, today) is None
-    assert check_range(dt.date(2026, 12, 3), dt.date(2026, 12, 3), Evidence({}, 1), today) is None
-    assert "in the future" in check_range(dt.date(2026, 12, 3), dt.date(2026, 12, 4), Evidence({}, 1), today)
+    assert check_range(dt.date(2026, 12, 3), dt.date(2026, 12, 3), Evidence({}, True), today) is None
+    assert "in the future" in check_range(dt.date(2026, 12, 3), dt.date(2026, 12, 4), Evidence({}, True), today)
     assert "no evidence" in check_range(dt.date(2022, 1, 1), dt.date(2022, 1, 2), evidence, today)
+
+
+def test_evidence_of_a_range_looks_only_at_its_days(tmp_path):
+    from pipelines.core.lake import DayLake
+    from pipelines.core.preflight import find_evidence
+    from pipelines.core.settings import Settings
+
+    settings = Settings(tmp_path, tmp_path / "reports", tmp_path / "config/providers.yaml")
+    raw = settings.raw_dir
+    for folder in ("crowd_reports/2026-03-01", "crowd_reports/2026-03-05", "app_rankings/2026-03-02",
+                   "request_logs/2026-02-27"):
+        (raw / folder).mkdir(parents=True)
+        (raw / folder / "export.csv").write_text("x")
+    (raw / "app_rankings/2026-03-03").mkdir()  # empty: no evidence
+    (raw / "crowd_reports/2026-13-45").mkdir()  # not a day: not ours
+    (raw / "crowd_reports/notes").mkdir()
+    DayLake("request_logs").update_index(settings, {"raw/request_logs/2026-02-27/gw.jsonl": {"days": ["2026-02-27",
+                                                                                              "2026-03-02"]}})
+    ranged = find_evidence(settings, dt.date(2026, 3, 2), dt.date(2026, 3, 4))
+    assert ranged.days == {"crowd_reports": [], "app_rankings": [dt.date(2026, 3, 2)],
+                           "request_logs": [dt.date(2026, 3, 2)]}
+    assert ranged.status_snapshots is False
+    everything = find_evidence(settings)
+    assert everything.days["crowd_reports"] == [dt.date(2026, 3, 1), dt.date(2026, 3, 5)]
+    assert everything.days["request_logs"] == [dt.date(2026, 2, 27), dt.date(2026, 3, 2)]
+    (raw / "status_pages/anthropic").mkdir(parents=True)
+    (raw / "status_pages/anthropic/20260302T120000Z.json").write_text("{}")
+    assert find_evidence(settings, dt.date(2020, 1, 1), dt.date(2020, 1, 1)).status_snapshots is True
 
 
 def test_version():
