@@ -15,7 +15,7 @@ import polars as pl
 
 from pipelines.core.config import ProvidersConfig
 from pipelines.core.tables import sql_name
-from pipelines.core.warehouse import replace_table, replace_where, table_exists
+from pipelines.core.warehouse import order_by, replace_table, replace_where, table_exists
 from pipelines.core.window import analysis_window
 
 
@@ -41,7 +41,7 @@ def read_since(
     bounds = [(f"{column} >= ?", start), (f"{column} < ?", until)]
     conditions, params = [c for c, v in bounds if v is not None], [v for _, v in bounds if v is not None]
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    query = f"SELECT {columns} FROM {sql_name(table)} {where} ORDER BY ALL"
+    query = f"SELECT {columns} FROM {sql_name(table)} {where} ORDER BY {order_by(table, columns)}"
     return con.sql(query, params=params or None).pl()
 
 

@@ -42,6 +42,10 @@ FAILOVER = dg.AssetKey(["marts", "failover_simulation"])
 # not an asset: every source's refused rows
 REJECTED_ROWS = "quarantine.rejected_rows"
 
+# A table's unique key, where its blocking check enforces one: readers sort by it, an order as total as
+# ORDER BY ALL at a fraction of the sort (the minute SLI at 365 days, read whole by five marts: 58 -> 30 ms).
+UNIQUE_KEYS: dict[dg.AssetKey, tuple[str, ...]] = {MINUTE_SLI: ("minute", "provider")}
+
 
 def sql_name(table: dg.AssetKey | str) -> str:
     """`marts.incidents` for the key ["marts", "incidents"]; a string passes through unchanged."""

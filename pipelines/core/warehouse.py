@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from pipelines.core.quarantine import REJECTED_SCHEMA
-from pipelines.core.tables import sql_name
+from pipelines.core.tables import UNIQUE_KEYS, sql_name
 
 SCHEMAS = ("staging", "marts", "quarantine")
 _TABLE = re.compile(r"^(staging|marts|quarantine)\.[a-z_][a-z0-9_]*$")
@@ -114,13 +114,22 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: Table) -> bool:
 
 
 def read_table(con: duckdb.DuckDBPyConnection, table: Table, columns: str = "*", where: str = "") -> pl.DataFrame:
-    """`SELECT columns FROM table where`, rows in one fixed order.
+    """`SELECT columns FROM table where`, rows in one fixed order (`order_by`).
 
-    DuckDB scans in parallel, so without ORDER BY the row order (and with it the last bits of float
-    sums computed downstream) could differ between runs; sorted input keeps reruns byte-identical.
+    The order a table's rows are stored in depends on the order its partitions were written, so without
+    ORDER BY the row order (and with it the last bits of float sums computed downstream) could differ
+    between two warehouses holding the same rows; sorted input keeps reruns byte-identical.
     `columns` and `where` come from code, never from data.
     """
-    return con.sql(f"SELECT {columns} FROM {_checked(table)} {where} ORDER BY ALL").pl()
+    return con.sql(f"SELECT {columns} FROM {_checked(table)} {where} ORDER BY {order_by(table, columns)}").pl()
+
+
+def order_by(table: Table, columns: str) -> str:
+    """The ORDER BY of a read: the table's unique key (tables.UNIQUE_KEYS) when every key column is read,
+    else ALL (every column read, left to right)."""
+    key = UNIQUE_KEYS.get(table) if isinstance(table, dg.AssetKey) else None
+    read = {c.strip() for c in columns.split(",")}
+    return ", ".join(key) if key and ("*" in read or set(key) <= read) else "ALL"
 
 
 def read_table_if_exists(

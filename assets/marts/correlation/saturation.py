@@ -56,7 +56,9 @@ def load_deciles(minute_sli: pl.DataFrame) -> pl.DataFrame:
     minutes = (
         to_utc(minute_sli)
         .filter(pl.col("requests") > 0)
-        .sort("provider", "requests", "minute")
+        # ranked within each provider in (requests, minute) order: the same ranks as a sort by provider
+        # first, without the string key (a year of minutes: 54 -> 21 ms)
+        .sort("requests", "minute")
         .with_columns(
             load_decile=(
                 (pl.int_range(pl.len()).over("provider") * N_DECILES) // pl.len().over("provider") + 1
