@@ -64,7 +64,9 @@ def _preflight(start: dt.date | None = None, end: dt.date | None = None) -> None
     settings = get_settings()
     if problems := check_setup(settings):
         _refuse(problems)
-    if start is not None and end is not None and (reason := check_range(start, end, find_evidence(settings, start, end))):
+    if start is None or end is None:
+        return
+    if reason := check_range(start, end, find_evidence(settings, start, end)):
         _refuse([reason])
 
 

@@ -73,7 +73,8 @@ def ingest_files(
     refused_links: symlinks leaving the data dir (list_folder), each refused whole as record 0.
     now: rows later than this are refused as "in the future" (default: the current time);
     earliest: rows before this UTC day are refused (default: the first partition day).
-    work_dir: scratch space (stage files, inflated gzip copies, DuckDB spill); default: a temp dir beside out_dir, removed after.
+    work_dir: scratch space (stage files, inflated gzip copies, DuckDB spill); default: a temp dir beside
+    out_dir, removed after.
     memory_limit, threads: for the in-memory DuckDB that does the work (a one-day native write streams
     under fast_path.ONE_DAY_MEMORY_LIMIT instead).
     fast_path: False forces the exact line-by-line path for every file (tests compare the two).

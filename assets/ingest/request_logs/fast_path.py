@@ -3,9 +3,9 @@
 The native readers type the fields, the shared SQL validates every row, and accepted rows stream
 straight into Parquet. The query aborts on the first refused row (`error()`), because the native
 readers cannot say which line a row came from, and a reject without its line number is no use to
-whoever has to fix the export. Lines are counted on the side (numpy, another thread) unless they were
-while a gzip file was inflated (inflated_files.py); the result stands only if every physical line became exactly one row, since the native readers silently skip
-some odd input (a lone NUL byte).
+whoever has to fix the export. Lines are counted on the side (numpy, another thread), unless they were
+counted while a gzip file was inflated (inflated_files.py); the result stands only if every physical
+line became exactly one row, since the native readers silently skip some odd input (a lone NUL byte).
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ DuckDB reads a gzip file on one thread through zlib, and the fast path had to in
 to count its lines. Inflated here with ISA-L (GIL released: one file per core) and counted on the way,
 the file is read by every DuckDB thread and never inflated again: the benchmark's 10 M rows over three
 days, half of them in gzip files, went from 9.30 to 8.69 s (raw DuckDB on the same files: 8.15 s). The
-copy costs the disk space of the plain text until the batch ends (the work dir is removed with it). A file that cannot be
-inflated (corrupt, truncated, disk full) stays compressed, and the readers report it as before.
+copy costs the disk space of the plain text until the batch ends (the work dir is removed with it). A
+file that cannot be inflated (corrupt, truncated, disk full) stays compressed, and the readers report it
+as before.
 """
 
 from __future__ import annotations
