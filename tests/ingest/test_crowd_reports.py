@@ -500,6 +500,30 @@ def test_a_multi_day_export_in_one_folder_lands_each_row_on_its_own_utc_day(tmp_
     assert together.charged["record_no"].sort().to_list() == list(range(1, 14))
 
 
+def test_validation_in_batches_of_days_gives_what_one_batch_gives(tmp_path, monkeypatch):
+    """Memory follows a batch of days, not the run: the same rows, rejects, duplicates and order either way."""
+    from assets.ingest.crowd_reports import validate
+
+    land_multi_day(tmp_path)
+    folder = tmp_path / "raw" / "crowd_reports" / "2026-03-02"
+    folder.mkdir()
+    (folder / "again.jsonl").write_text(  # a duplicate of the multi-day file's record 3 (00:15 UTC, 2 March)
+        '{"timestamp": "2026-03-02T00:15:00Z", "service": "claude", "country": "us", "reports": 1, '
+        '"problem_type": "App"}\n'
+        '{"timestamp": "yesterday", "service": "Claude", "country": "us", "reports": 1}\n'
+    )
+    whole = parse(tmp_path, days=SPAN)
+    batches: list[list] = []
+    split = validate._day_batches
+    monkeypatch.setattr(validate, "RECORDS_PER_BATCH", 1)  # every day a batch of its own
+    monkeypatch.setattr(validate, "_day_batches", lambda frame: batches.append(split(frame)) or batches[-1])
+    batched = parse(tmp_path, days=SPAN)
+    assert [len(b) for b in batches[-1]] == [1, 1, 1]
+    assert batched.accepted.equals(whole.accepted) and batched.rejects.equals(whole.rejects)
+    assert any(r.startswith("duplicate: ") for r in batched.rejects["reason"])
+    assert batched.rejects["file"].to_list() == sorted(batched.rejects["file"].to_list())  # input order kept
+
+
 def test_rows_before_the_first_partition_day_are_quarantined_in_the_folder_day(tmp_path):
     folder = tmp_path / "raw" / "crowd_reports" / DAY
     folder.mkdir(parents=True)

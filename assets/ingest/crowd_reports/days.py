@@ -92,18 +92,23 @@ def parse_crowd_days(
         return reads[listed.rel].days
 
     run = files_for_days(data_dir, SOURCE, days, row_days, first_day, now.date())
+    reads = {f.rel: reads[f.rel] for f in run.files if f.rel in reads}  # files read to index them only: dropped
     file_rejects = Rejects(SOURCE)
     frames: list[pl.DataFrame] = []
     drift: dict[str, dict[str, list[str]]] = {}
     for listed in run.files:
-        read = reads.get(listed.rel) or _read(listed)
+        read = reads.pop(listed.rel, None) or _read(listed)  # each file's records held once, as its run rows
         if read.refused:
             file_rejects.add(listed.rel, 0, read.refused, "")
             continue
         if read.drift:
             drift[listed.rel] = read.drift
         frames.append(_placed(read.records, first_day, now.date()).filter(pl.col("partition_day").is_in(wanted)))
-    records = pl.concat(frames, how="vertical").drop("own_day") if frames else pl.DataFrame(schema=RECORD_SCHEMA)
+    # one chunk: the validation takes it a batch of days at a time (Polars 2.1 panics on string columns of a
+    # filtered many-chunk frame)
+    records = (pl.concat(frames, how="vertical", rechunk=True).drop("own_day") if frames
+               else pl.DataFrame(schema=RECORD_SCHEMA))
+    frames.clear()
     accepted, row_rejects = validate_records(records, services, [c.lower() for c in countries], now, first_day)
     charged = pl.concat(
         [records.select("file", "record_no"), file_rejects.frame().select("file", "record_no")], how="vertical"
