@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 
 from pipelines.core import tables
+from pipelines.core.batches import consecutive_batches
 from pipelines.core.catalog_metadata import table_metadata
 from pipelines.core.frames import to_utc
 from pipelines.core.minute_sli import COUNT_COLUMNS, MINUTE_SLI_SCHEMA
@@ -95,15 +96,7 @@ def _day_batches(con: duckdb.DuckDBPyConnection, days: list[dt.date], source: dg
             f"SELECT day, count(*) FROM {tables.sql_name(source)} WHERE day IN ({placeholders}) GROUP BY day", days
         ).fetchall()
     )
-    batches: list[list[dt.date]] = []
-    held = 0
-    for day in days:
-        if not batches or held + rows.get(day, 0) > ROWS_PER_QUERY:
-            batches.append([])
-            held = 0
-        batches[-1].append(day)
-        held += rows.get(day, 0)
-    return batches
+    return consecutive_batches(((day, rows.get(day, 0)) for day in days), ROWS_PER_QUERY)
 
 
 def sli_expectations() -> list:

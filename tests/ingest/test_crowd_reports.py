@@ -507,7 +507,7 @@ def test_validation_in_batches_of_days_gives_what_one_batch_gives(tmp_path, monk
     land_multi_day(tmp_path)
     folder = tmp_path / "raw" / "crowd_reports" / "2026-03-02"
     folder.mkdir()
-    (folder / "again.jsonl").write_text(  # a duplicate of the multi-day file's record 3 (00:15 UTC, 2 March)
+    (folder / "again.jsonl").write_text(  # the series and minute of the multi-day file's record 3
         '{"timestamp": "2026-03-02T00:15:00Z", "service": "claude", "country": "us", "reports": 1, '
         '"problem_type": "App"}\n'
         '{"timestamp": "yesterday", "service": "Claude", "country": "us", "reports": 1}\n'
