@@ -104,8 +104,7 @@ def parse_crowd_days(
         if read.drift:
             drift[listed.rel] = read.drift
         frames.append(_placed(read.records, first_day, now.date()).filter(pl.col("partition_day").is_in(wanted)))
-    # one chunk: the validation takes it a batch of days at a time (Polars 2.1 panics on string columns of a
-    # filtered many-chunk frame)
+    # made one chunk here, while the files' frames are let go (validate_records needs one chunk)
     records = (pl.concat(frames, how="vertical", rechunk=True).drop("own_day") if frames
                else pl.DataFrame(schema=RECORD_SCHEMA))
     frames.clear()
