@@ -8,16 +8,16 @@ import polars as pl
 from assets.ingest.app_rankings.days import parse_app_days
 from assets.ingest.app_rankings.schema import FEED_FORMATS, HISTORY_FORMAT, SOURCE, STAGING_SCHEMA
 from assets.staging import raw
-from assets.staging.crowd_reports import checked_unless_empty, write_day_parse
+from assets.staging.crowd_reports import write_day_parse
 from pipelines.core import tables
 from pipelines.core.partitions import FIRST_DAY, daily_partitions, single_run
 from pipelines.core.quality import (
-    Checked,
-    PendingCheck,
+    Check,
     between,
     has_columns,
     in_set,
     not_null,
+    start_check,
     unique_together,
 )
 from pipelines.core.resources import Workspace
@@ -83,7 +83,7 @@ def app_ranks(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.Mat
     )
 
 
-def app_ranks_check(accepted: pl.DataFrame, countries: list[str]) -> PendingCheck | Checked:
+def app_ranks_check(accepted: pl.DataFrame, countries: list[str]) -> Check:
     """Blocking: every row has an app name and (but for name-only histories) an id, a rank >= 1, a configured
     country, one app per rank."""
     frame = accepted.with_columns(
@@ -92,7 +92,7 @@ def app_ranks_check(accepted: pl.DataFrame, countries: list[str]) -> PendingChec
         .otherwise(pl.col("app_id"))
         .alias("app_id_unless_named_only")
     )
-    return checked_unless_empty(
+    return start_check(
         APP_RANKS_CHECK,
         frame,
         [

@@ -13,7 +13,7 @@ from assets.ingest.day_sources import DayParse
 from assets.staging import raw
 from pipelines.core import tables
 from pipelines.core.partitions import FIRST_DAY, daily_partitions, single_run
-from pipelines.core.quality import Checked, PendingCheck, between, has_columns, in_set, not_null, start_check
+from pipelines.core.quality import Check, between, has_columns, in_set, not_null, start_check
 from pipelines.core.quarantine import REJECTED_SCHEMA
 from pipelines.core.resources import Workspace
 from pipelines.core.step_order import INGEST_FIRST
@@ -108,20 +108,12 @@ def _replace_rejects(con: duckdb.DuckDBPyConnection, source: str, parsed: DayPar
         con.unregister("_rejects")
 
 
-def checked_unless_empty(check_name: str, frame: pl.DataFrame, expectations: list) -> PendingCheck | Checked:
-    """The Great Expectations suite over `frame`, started; a run with no rows passes without starting GX
-    (empty is free)."""
-    if frame.is_empty():
-        return Checked(dg.AssetCheckResult(check_name=check_name, passed=True, metadata={"rows": 0}))
-    return start_check(check_name, frame, expectations)
-
-
-def crowd_reports_check(accepted: pl.DataFrame, countries: list[str]) -> PendingCheck | Checked:
+def crowd_reports_check(accepted: pl.DataFrame, countries: list[str]) -> Check:
     """Blocking: nothing flows on with a negative count, a row outside its day or an unknown country."""
     frame = accepted.with_columns(
         (pl.col("ts").dt.date() - pl.col("partition_day")).dt.total_days().alias("ts_days_from_partition")
     )
-    return checked_unless_empty(
+    return start_check(
         CROWD_REPORTS_CHECK,
         frame,
         [

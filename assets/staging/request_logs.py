@@ -28,7 +28,7 @@ from pipelines.core import tables
 from pipelines.core.partitions import daily_partitions, single_run
 from pipelines.core.quality import (
     MAX_VALIDATED_ROWS,
-    PendingCheck,
+    Check,
     between,
     has_columns,
     in_set,
@@ -179,7 +179,7 @@ def request_logs(context: dg.AssetExecutionContext, workspace: Workspace) -> dg.
     )
 
 
-def _rows_check(frame: pl.DataFrame, mapping: ProviderMapping) -> PendingCheck:
+def _rows_check(frame: pl.DataFrame, mapping: ProviderMapping) -> Check:
     return start_check(
         REQUEST_LOGS_CHECK,
         frame,

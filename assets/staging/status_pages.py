@@ -30,8 +30,8 @@ from pipelines.core import tables
 from pipelines.core.config import Capability
 from pipelines.core.platforms import PAGE_KINDS
 from pipelines.core.quality import (
+    Check,
     Checked,
-    PendingCheck,
     between,
     check_spec,
     has_columns,
@@ -102,7 +102,7 @@ SUITES = {
 }
 
 
-def quality_checks(frames: dict[str, pl.DataFrame]) -> dict[str, PendingCheck]:
+def quality_checks(frames: dict[str, pl.DataFrame]) -> dict[str, Check]:
     """The blocking Great Expectations suite of each table, started."""
     incidents = frames[INCIDENTS].with_columns(
         # resolved_at >= started_at (whose precision is the minute) where both are set, as a number GX can bound
@@ -112,7 +112,7 @@ def quality_checks(frames: dict[str, pl.DataFrame]) -> dict[str, PendingCheck]:
             for table in TABLES}
 
 
-def snapshot_checks(reads: pl.DataFrame, platform_changes: list[str]) -> list[PendingCheck | Checked]:
+def snapshot_checks(reads: pl.DataFrame, platform_changes: list[str]) -> list[Check]:
     """The snapshots table's blocking suite (started), and the warning for providers whose page moved platform."""
     valid = start_check(STATUS_SNAPSHOTS_CHECK, reads, SUITES[SNAPSHOTS])
     platform = dg.AssetCheckResult(

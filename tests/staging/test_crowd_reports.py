@@ -181,5 +181,5 @@ def test_three_and_a_half_empty_years_never_open_the_warehouse_nor_start_great_e
     result = crowd_reports(context)
     assert result.metadata["days"] == 1277 and result.metadata["rows_in"] == 0
     (check,) = result.check_results
-    assert check.passed and check.metadata["rows"].value == 0
+    assert check.passed and check.metadata["rows_validated"].value == 0
     assert not workspace.settings.warehouse_path.exists()

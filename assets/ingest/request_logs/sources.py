@@ -195,14 +195,18 @@ def csv_exact_source(sql: SqlParams, file: str, header: list[str], column_map: C
 
 
 def provider_case(sql: SqlParams, column: str, mapping: dict[str, str], how: str) -> str:
-    """CASE over config values (as parameters); how = 'equals' or 'prefix'."""
+    """CASE over config values (as parameters): how = 'prefix' (`column` starts with one) or 'any_case'
+    (`column` lower-cased is one; the values are lower-case). Most values are written as configured, so
+    any_case tries them as they are first and lower-cases only the rest (lower-casing all of 10 M values cost
+    0.4 of the fast path's 14 CPU s)."""
     if not mapping:
         return "NULL::VARCHAR"
-    whens = []
-    for match, key in mapping.items():
-        test = f"{column} = {sql.p(match)}" if how == "equals" else f"starts_with({column}, {sql.p(match)})"
-        whens.append(f"WHEN {test} THEN {sql.p(key)}")
-    return "CASE " + " ".join(whens) + " END"
+    pairs = [(sql.p(match), sql.p(key)) for match, key in mapping.items()]
+    if how == "prefix":
+        return "CASE " + " ".join(f"WHEN starts_with({column}, {m}) THEN {k}" for m, k in pairs) + " END"
+    exact = " ".join(f"WHEN {column} = {m} THEN {k}" for m, k in pairs)
+    lowered = " ".join(f"WHEN lower({column}) = {m} THEN {k}" for m, k in pairs)
+    return f"CASE {exact} ELSE CASE {lowered} END END"
 
 
 def log_exact_source(sql: SqlParams, file: str, file_provider: str | None, mapping: ProviderMapping) -> str:

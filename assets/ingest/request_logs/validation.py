@@ -46,7 +46,7 @@ def _typed(sql: SqlParams, source: str, mapping: ProviderMapping) -> str:
     return (
         "SELECT *, CASE WHEN suffix(ts_text, 'Z') AND contains(ts_text, ':') THEN try_cast(ts_text AS TIMESTAMPTZ) "
         f"WHEN {_HAS_OFFSET} THEN try_cast(ts_text AS TIMESTAMPTZ) END AS ts, "
-        f"{provider_case(sql, 'lower(provider_text)', mapping.names, 'equals')} AS provider\n"
+        f"{provider_case(sql, 'provider_text', mapping.names, 'any_case')} AS provider\n"
         f"FROM ({source})"
     )
 
