@@ -53,23 +53,25 @@ def instance() -> dg.DagsterInstance:
 
 
 def _watch(instance: dg.DagsterInstance, invocation: str, total_steps: int, done: threading.Event) -> None:
-    """Poll the run's event log and advance a progress bar per finished step (read-only: no Dagster logging);
-    one last poll after the run ended, so the bar shows every step."""
+    """Poll the run's event log and advance a progress bar per finished step (read-only: no Dagster logging;
+    each poll reads only the steps finished since the last); one last poll after the run ended, so the bar
+    shows every step."""
     ended = {dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.STEP_SKIPPED}
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("materialising", total=total_steps)
-        run_id = None
+        run_id, cursor, completed, latest = None, None, 0, ""
         while True:
             finished = done.wait(0.5)
             if run_id is None:
                 runs = instance.get_runs(dg.RunsFilter(tags={INVOCATION_TAG: invocation}), limit=1)
                 run_id = runs[0].run_id if runs else None
             if run_id is not None:
-                records = instance.get_records_for_run(run_id, of_type=ended).records
-                latest = records[-1].event_log_entry.step_key if records else ""
+                new = instance.get_records_for_run(run_id, cursor=cursor, of_type=ended)
+                cursor, completed = new.cursor, completed + len(new.records)
+                latest = new.records[-1].event_log_entry.step_key if new.records else latest
                 description = "materialised" if finished else f"materialising {latest or ''}".strip()
-                progress.update(task, completed=len(records), description=description)
+                progress.update(task, completed=completed, description=description)
             if finished:
                 break
 
