@@ -66,6 +66,21 @@ def test_lag_profile_matches_direct_computation_with_missing_values():
         assert profile["spearman"][i] == pytest.approx(stats.spearmanr(a[ok], b[ok])[0], abs=0.02)
 
 
+def test_a_series_without_values_gives_the_empty_profile_the_full_computation_gives():
+    from assets.marts.correlation.lagged import Side, fft_size, lagged_r
+
+    y = ar1(np.random.default_rng(5), 300)
+    weights = np.linspace(1, 5, 300)
+    for x, ys, w in ((np.full(300, np.nan), y, weights), (y, np.full(300, np.nan), None)):
+        profile = lagged_correlation(x, ys, max_lag=12, min_pairs=4, y_weights=w)
+        size = fft_size(300, 12)
+        r, pairs = lagged_r(Side(x, size), Side(ys, size, w), size, 12, 4)  # what the FFTs would have said
+        np.testing.assert_array_equal(profile["pairs"], pairs)
+        assert profile["pairs"].dtype == pairs.dtype and not pairs.any()
+        assert np.isnan(r).all() and np.isnan(profile["pearson"]).all() and np.isnan(profile["spearman"]).all()
+        np.testing.assert_array_equal(profile["lags"], np.arange(-12, 13))
+
+
 def test_sentence_wording():
     assert describe("529 ratio", "traffic growth", 6, 0.712, 0.551, 0.823, 0.0099, 2000) == (
         "529 ratio rose 6 h after traffic growth, r = 0.71, 95% CI 0.55-0.82, p = 0.010"

@@ -97,6 +97,10 @@ def lagged_correlation(
     """Pearson (pairs weighted by `y_weights` of the y hour, if given) and Spearman of x(t) vs y(t + lag)
     for every lag in -max_lag..max_lag (NaN = missing)."""
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    lags = np.arange(-max_lag, max_lag + 1)
+    if not (np.isfinite(x).any() and np.isfinite(y).any()):  # a series without a value (no app or crowd data):
+        return {"lags": lags, "pearson": np.full(lags.size, np.nan),  # no pair at any lag, and no FFTs to learn it
+                "spearman": np.full(lags.size, np.nan), "pairs": np.zeros(lags.size, dtype=np.int64)}
     size = fft_size(x.size, max_lag)
     pearson, pairs = lagged_r(
         Side(standardise(x), size), Side(standardise(y), size, y_weights), size, max_lag, min_pairs
@@ -107,7 +111,7 @@ def lagged_correlation(
         Side(standardise(_ranks(x)), size), Side(standardise(_ranks(y)), size), size, max_lag, min_pairs
     )
     return {
-        "lags": np.arange(-max_lag, max_lag + 1),
+        "lags": lags,
         "pearson": pearson,
         "spearman": spearman,
         "pairs": pairs,
