@@ -50,8 +50,7 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: Table) -> list[str]:
     schema, name = checked(table).split(".")
     # fetchall() so no pending result is left on the connection (DuckDB 2 refuses the next query).
     rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-        "ORDER BY ordinal_position",
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
         [schema, name],
     ).fetchall()
     return [r[0] for r in rows]
