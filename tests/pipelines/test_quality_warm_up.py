@@ -280,3 +280,15 @@ def test_the_command_starts_gx_before_dagster_when_it_will_validate(args, starte
     done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith(f"started {started}")
+
+
+def test_a_frame_without_rows_passes_without_a_suite(monkeypatch):
+    def no_suite(*_):
+        raise AssertionError("a suite was started for no rows")
+
+    monkeypatch.setattr(quality, "_submit", no_suite)
+    result = quality.start_check("empty_check", pl.DataFrame(schema={"status": pl.Int32}), STATUS_SUITE).result()
+    assert (result.check_name, result.passed, result.metadata["rows_validated"].value) == ("empty_check", True, 0)
+    assert result.metadata["expectations"].value == 2 and result.metadata["failed"].value == []
+    with pytest.raises(AssertionError, match="a suite was started"):
+        quality.start_check("one_row", pl.DataFrame({"status": [200]}), STATUS_SUITE)
